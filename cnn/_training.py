@@ -1,0 +1,328 @@
+"""Training helpers: input pipeline, augmentation, LR schedules, callbacks.
+
+Everything here is backend-agnostic Keras 3 except the input pipeline, which
+uses ``tf.data`` when TensorFlow is importable (it is with tensorflow-cpu
+installed, whatever ``KERAS_BACKEND`` says) and plain NumPy batches otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+import numpy as np
+
+__all__ = [
+    "EpochTimer",
+    "OneCycle",
+    "TimeBudget",
+    "make_augmentation",
+    "make_dataset",
+    "make_schedule",
+    "time_to_accuracy",
+]
+
+
+def make_augmentation(augment, input_shape, seed=None):
+    """Build a Keras preprocessing-layer pipeline for training-time augmentation.
+
+    Parameters
+    ----------
+    augment : None, str, dict or keras.layers.Layer
+        None/"none": no augmentation. "flip_translate" (CIFAR default):
+        horizontal flip + random translation of ``translate`` of the size
+        (default 0.125 = 4 px at 32x32, the pad-4-and-crop of He et al.).
+        "translate" (digits: no flip). A dict ``{"flip": bool, "translate":
+        float, "rotate": float, "zoom": float}`` picks each one. A layer is
+        used as is.
+    input_shape : tuple of int
+        ``(H, W, C)``.
+    seed : int, optional
+        Seed of the random layers.
+
+    Returns
+    -------
+    keras.Sequential or None
+
+    References
+    ----------
+    K. He et al., "Deep Residual Learning for Image Recognition", CVPR 2016
+    (4-pixel padding + random 32x32 crop + horizontal flip on CIFAR-10).
+    """
+    if augment is None or augment == "none":
+        return None
+    if isinstance(augment, keras.layers.Layer):
+        return augment
+    presets = {
+        "flip_translate": {"flip": True, "translate": 0.125},
+        "translate": {"flip": False, "translate": 0.1},
+    }
+    if isinstance(augment, str):
+        if augment not in presets:
+            raise ValueError(f"augment must be None, a dict, a layer or one of {sorted(presets)}")
+        augment = presets[augment]
+    unknown = set(augment) - {"flip", "translate", "rotate", "zoom"}
+    if unknown:
+        raise ValueError(f"unknown augmentation keys {sorted(unknown)}")
+    L = keras.layers
+    steps = []
+    if augment.get("flip"):
+        steps.append(L.RandomFlip("horizontal", seed=seed))
+    if augment.get("translate"):
+        t = float(augment["translate"])
+        steps.append(L.RandomTranslation(t, t, fill_mode="constant", seed=seed))
+    if augment.get("rotate"):
+        steps.append(L.RandomRotation(float(augment["rotate"]), fill_mode="constant", seed=seed))
+    if augment.get("zoom"):
+        z = float(augment["zoom"])
+        steps.append(L.RandomZoom(z, z, fill_mode="constant", seed=seed))
+    if not steps:
+        return None
+    return keras.Sequential([keras.Input(shape=tuple(input_shape)), *steps], name="augment")
+
+
+def make_dataset(X, y, batch_size, *, shuffle=False, augment_layer=None, seed=None):
+    """Feed uint8 images to ``fit``: shuffle, scale to [0, 1], augment, batch, prefetch.
+
+    Images stay uint8 in memory (4x smaller than float32); scaling and
+    augmentation run per batch on the ``tf.data`` CPU threads, overlapping
+    with training (``prefetch(AUTOTUNE)``).
+
+    Parameters
+    ----------
+    X : ndarray of uint8, shape (n, H, W, C)
+    y : ndarray of int, shape (n,), optional
+    batch_size : int
+    shuffle : bool
+        Reshuffle every epoch (buffer = whole set).
+    augment_layer : keras.Layer, optional
+        Applied with ``training=True`` after scaling.
+    seed : int, optional
+
+    Returns
+    -------
+    tf.data.Dataset, or a tuple ``(x, y)`` of float32 arrays without TensorFlow
+    (then augmentation is applied inside the model instead; see
+    :class:`cnn.KerasClassifier`).
+    """
+    try:
+        import tensorflow as tf
+    except ImportError:  # pragma: no cover  (tensorflow-cpu is a dependency)
+        return (X.astype(np.float32) / np.float32(255.0), y)
+    ds = tf.data.Dataset.from_tensor_slices((X, y) if y is not None else X)
+    if shuffle:
+        ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    # Call the preprocessing layers one by one: inside tf.data each switches
+    # to TensorFlow ops whatever the backend, a Sequential around them does not
+    # (with KERAS_BACKEND=jax it would try JAX ops on symbolic tf.Tensors).
+    steps = []
+    if augment_layer is not None:
+        steps = (
+            list(augment_layer.layers)
+            if isinstance(augment_layer, keras.Sequential)
+            else [augment_layer]
+        )
+
+    def prep(x, *rest):
+        x = tf.cast(x, tf.float32) / 255.0
+        for layer in steps:
+            x = layer(x, training=True)
+        return (x, *rest)
+
+    ds = ds.map(prep, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+@keras.saving.register_keras_serializable(package="cvbench")
+class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+    """One-cycle learning rate: linear warm-up to ``max_lr``, cosine anneal down.
+
+    Parameters
+    ----------
+    max_lr : float
+    total_steps : int
+    pct_start : float, default=0.25
+        Fraction of steps spent warming up.
+    div_factor : float, default=25
+        Start at ``max_lr / div_factor``.
+    final_div_factor : float, default=1e4
+        End at ``max_lr / (div_factor * final_div_factor)``.
+
+    References
+    ----------
+    L. N. Smith and N. Topin, "Super-Convergence: Very Fast Training of Neural
+    Networks Using Large Learning Rates", 2017 (arXiv:1708.07120).
+    """
+
+    def __init__(self, max_lr, total_steps, pct_start=0.25, div_factor=25.0, final_div_factor=1e4):
+        self.max_lr = float(max_lr)
+        self.total_steps = int(total_steps)
+        self.pct_start = float(pct_start)
+        self.div_factor = float(div_factor)
+        self.final_div_factor = float(final_div_factor)
+
+    def __call__(self, step):
+        ops = keras.ops
+        step = ops.cast(step, "float32")
+        up = max(1.0, self.pct_start * self.total_steps)
+        down = max(1.0, self.total_steps - up)
+        lo = self.max_lr / self.div_factor
+        end = lo / self.final_div_factor
+        warm = lo + (self.max_lr - lo) * step / up
+        t = ops.clip((step - up) / down, 0.0, 1.0)
+        anneal = end + (self.max_lr - end) * 0.5 * (1.0 + ops.cos(math.pi * t))
+        return ops.where(step < up, warm, anneal)
+
+    def get_config(self):
+        return {
+            "max_lr": self.max_lr,
+            "total_steps": self.total_steps,
+            "pct_start": self.pct_start,
+            "div_factor": self.div_factor,
+            "final_div_factor": self.final_div_factor,
+        }
+
+
+def make_schedule(kind, learning_rate: float, total_steps: int, warmup_steps: int = 0):
+    """Learning-rate schedule by name.
+
+    Parameters
+    ----------
+    kind : {None, "constant", "cosine", "one_cycle", "step"}
+        "cosine": cosine decay to 0 with optional linear warm-up (Loshchilov &
+        Hutter 2017); "one_cycle": :class:`OneCycle` peaking at
+        ``learning_rate``; "step": x0.1 at 50% and 75% of the steps (He et
+        al. 2016).
+    learning_rate : float
+        Peak (or constant) rate.
+    total_steps : int
+        Optimizer steps in the whole run (epochs x batches per epoch).
+    warmup_steps : int, default=0
+        For "cosine".
+
+    Returns
+    -------
+    float or keras.optimizers.schedules.LearningRateSchedule
+
+    References
+    ----------
+    I. Loshchilov and F. Hutter, "SGDR: Stochastic Gradient Descent with Warm
+    Restarts", ICLR 2017.
+    """
+    total_steps = max(1, int(total_steps))
+    if kind in (None, "constant"):
+        return float(learning_rate)
+    if kind == "cosine":
+        warmup_steps = min(int(warmup_steps), total_steps - 1)
+        if warmup_steps:
+            return keras.optimizers.schedules.CosineDecay(
+                learning_rate / 100.0,
+                total_steps - warmup_steps,
+                warmup_target=learning_rate,
+                warmup_steps=warmup_steps,
+            )
+        return keras.optimizers.schedules.CosineDecay(learning_rate, total_steps)
+    if kind == "one_cycle":
+        return OneCycle(learning_rate, total_steps)
+    if kind == "step":
+        b = [max(1, total_steps // 2), max(2, (3 * total_steps) // 4)]
+        return keras.optimizers.schedules.PiecewiseConstantDecay(
+            b, [learning_rate, learning_rate * 0.1, learning_rate * 0.01]
+        )
+    raise ValueError(f"lr_schedule must be None, 'cosine', 'one_cycle' or 'step', got {kind!r}")
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Record per-epoch wall seconds (training only and with validation).
+
+    Attributes
+    ----------
+    train_s : list of float
+        From epoch start to the start of validation (or epoch end).
+    epoch_s : list of float
+        Whole epoch including validation.
+    steps : list of int
+        Optimizer steps done in each epoch.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.train_s, self.epoch_s, self.steps = [], [], []
+        self._t0 = self._t_test = None
+        self._n = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0, self._t_test, self._n = time.perf_counter(), None, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._n += 1
+
+    def on_test_begin(self, logs=None):
+        if self._t0 is not None and self._t_test is None:
+            self._t_test = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        t = time.perf_counter()
+        self.train_s.append((self._t_test or t) - self._t0)
+        self.epoch_s.append(t - self._t0)
+        self.steps.append(self._n)
+        self._t0 = None
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training once ``max_time_s`` wall seconds have passed (checked per batch).
+
+    The epoch in progress ends early and is still validated, so every
+    recorded epoch has validation numbers.
+    """
+
+    def __init__(self, max_time_s: float):
+        super().__init__()
+        self.max_time_s = float(max_time_s)
+        self.stopped = False
+        self._t0 = None
+
+    def on_train_begin(self, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self._t0 >= self.max_time_s:
+            self.stopped = True
+            self.model.stop_training = True
+
+
+def time_to_accuracy(history, epoch_times_s, target: float, key: str = "val_accuracy"):
+    """Seconds of training until ``history[key]`` first reaches ``target`` (DAWNBench style).
+
+    Parameters
+    ----------
+    history : dict of list
+        Per-epoch metrics (``KerasClassifier.history_``).
+    epoch_times_s : list of float
+        Per-epoch training seconds (``KerasClassifier.epoch_times_s_``);
+        evaluation time is not counted.
+    target : float
+        Accuracy in [0, 1], e.g. 0.99 (MNIST) or 0.94 (CIFAR-10).
+    key : str, default="val_accuracy"
+        Pass the test set as ``validation_data`` to ``fit`` to get test accuracy here.
+
+    Returns
+    -------
+    float or None
+        Cumulative seconds at the end of the first epoch reaching the target,
+        or None if never reached.
+
+    References
+    ----------
+    C. Coleman et al., "DAWNBench: An End-to-End Deep Learning Benchmark and
+    Competition", NIPS ML Systems Workshop 2017.
+    """
+    acc = history.get(key, [])
+    total = 0.0
+    for a, t in zip(acc, epoch_times_s, strict=False):
+        total += t
+        if a >= target:
+            return total
+    return None

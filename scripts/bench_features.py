@@ -1,0 +1,287 @@
+"""Images/s of every extractor on one core and on two, next to a direct library call.
+
+Usage::
+
+    flock /tmp/cvbench-heavy.lock python scripts/bench_features.py \\
+        [--n 2000] [--repeats 3] [--only 'hog*'] [--out results/features_bench]
+
+For every registered extractor and both image kinds (MNIST 28x28x1 and
+CIFAR-10 32x32x3, real images when the files are found, uniform noise
+otherwise), with registry defaults, the script fits on the first ``--fit-n`` images
+(learned vocabularies only need enough descriptors; the fit is not what is
+measured) and reports the median over ``--repeats`` of ``transform`` throughput with
+``n_jobs=1`` and ``n_jobs=2`` (the speed-up), and, where one exists, the
+throughput of a direct call of the library function doing the same work
+(the ``ratio`` column is ours with one core over the direct call, > 1 means
+faster).  All timed code runs with BLAS, OpenMP and OpenCV pinned to one
+thread each, so the only parallelism is the extractor's ``n_jobs``; the
+batch is split into 4 chunks so that ``n_jobs=2`` has work to share (the
+default chunk of 2048 images would leave one chunk for 2,000 images).
+``--out DIR`` writes ``features_bench.md`` and ``features_bench.csv`` there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import platform
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import features
+from features._base import as_pair, to_gray
+
+COLUMNS = [
+    "feature",
+    "input",
+    "dim",
+    "fit_s",
+    "ips_1core",
+    "ips_2core",
+    "speedup_2core",
+    "direct",
+    "ips_direct",
+    "ratio_vs_direct",
+]
+
+
+def median_seconds(fn, repeats: int) -> float:
+    """Median wall seconds of ``fn()`` over ``repeats`` calls."""
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+# --- direct library calls doing the same work as an extractor ----------------------------
+
+
+def _direct_hog(est, X):
+    gray = to_gray(X)
+    cell = est._cells()[0]
+    (_, _), (wh, ww) = est._grid(cell)
+    bh, bw = as_pair(est.cells_per_block, "cells_per_block", "HOG")
+    sh, sw = est._stride()
+    hog = cv2.HOGDescriptor(
+        (ww, wh),
+        (bw * cell[1], bh * cell[0]),
+        (sw * cell[1], sh * cell[0]),
+        (cell[1], cell[0]),
+        est.orientations,
+    )
+    return "cv2.HOGDescriptor.compute", gray, lambda imgs: [hog.compute(g) for g in imgs]
+
+
+def _direct_lbp(est, X):
+    from skimage.feature import local_binary_pattern
+
+    gray = to_gray(X)
+    gy, gx = as_pair(est.grid, "grid", "LBP")
+    n_bins = int(est.P) + 2
+
+    def run(imgs):
+        for g in imgs:
+            codes = local_binary_pattern(g, est.P, est.R, est.method).astype(np.int64)
+            for rows in np.array_split(codes, gy, axis=0):
+                for cell in np.array_split(rows, gx, axis=1):
+                    np.bincount(cell.ravel(), minlength=n_bins)
+
+    return "skimage local_binary_pattern + cell bincount", gray, run
+
+
+def _direct_haar(est, X):
+    from skimage.feature import haar_like_feature
+    from skimage.transform import integral_image
+
+    gray = to_gray(X)[:50]  # scikit-image is slow: a few images are enough
+    coord = np.empty(len(est.feature_coord_), dtype=object)
+    coord[:] = [[tuple(map(tuple, r)) for r in f] for f in est.feature_coord_]
+    h, w = gray.shape[1:]
+
+    def run(imgs):
+        for g in imgs:
+            haar_like_feature(integral_image(g), 0, 0, w, h, est.feature_type_, coord)
+
+    return "skimage haar_like_feature (50 images)", gray, run
+
+
+def _direct_sift(est, X):
+    gray = to_gray(X)
+    h, w = gray.shape[1:]
+    sift = cv2.SIFT_create()
+    kps = [
+        cv2.KeyPoint(float(x), float(y), float(est.size))
+        for y in np.arange(est.step / 2, h, est.step)
+        for x in np.arange(est.step / 2, w, est.step)
+    ]
+    return "cv2.SIFT.compute (dense grid)", gray, lambda imgs: [sift.compute(g, kps) for g in imgs]
+
+
+def _filter2d_all(kernels):
+    def run(imgs):
+        for g in imgs:
+            for k in kernels:
+                cv2.filter2D(g, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT_101)
+
+    return run
+
+
+def _direct_gabor(est, X):
+    gray = to_gray(X).astype(np.float32) / 255
+    kernels = [k for pair in est.kernels_ for k in pair]
+    return "cv2.filter2D per image (even + odd)", gray, _filter2d_all(kernels)
+
+
+def _direct_conv(est, X):
+    gray = to_gray(X).astype(np.float32) / 255
+    kernels = [features._conv_kernels.kernel_matrix(k) for k in est._kernels()]
+    return "cv2.filter2D per image", gray, _filter2d_all(kernels)
+
+
+def _direct_daisy(est, X):
+    from skimage.feature import daisy
+
+    gray = to_gray(X)
+    kw = {k: getattr(est, k) for k in ("step", "radius", "rings", "histograms", "orientations")}
+
+    def run(imgs):
+        for g in imgs:
+            daisy(g, normalization=est.normalization, **kw)
+
+    return "skimage.feature.daisy", gray, run
+
+
+DIRECT = {
+    "hog": _direct_hog,
+    "lbp": _direct_lbp,
+    "haar": _direct_haar,
+    "sift_bow": _direct_sift,
+    "gabor": _direct_gabor,
+    "conv_kernels": _direct_conv,
+    "daisy": _direct_daisy,
+}
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+def load_images(kind: str, n: int, data_dir: Path, cifar: Path | None) -> tuple[np.ndarray, str]:
+    """``n`` training images of ``kind`` ("mnist" or "cifar10") and where they came from."""
+    paths = (
+        [data_dir / "mnist.npz"]
+        if kind == "mnist"
+        else [p for p in (cifar, data_dir / "cifar10.npz", data_dir / "cifar10-jpeg.npz") if p]
+    )
+    for p in paths:
+        if p.exists():
+            with np.load(p) as d:
+                return features.check_images(np.ascontiguousarray(d["x_train"][:n])), str(p)
+    shape = (28, 28) if kind == "mnist" else (32, 32, 3)
+    rng = np.random.default_rng(0)
+    return features.check_images(rng.integers(0, 256, size=(n, *shape), dtype=np.uint8)), (
+        "uniform noise"
+    )
+
+
+# --- measurement -------------------------------------------------------------------------
+
+
+def _transform(est, X, n_jobs):
+    if "n_jobs" in est.get_params():
+        est.set_params(n_jobs=n_jobs)
+    return est.transform(X)
+
+
+def bench_one(name: str, X: np.ndarray, repeats: int, fit_n: int) -> dict:
+    """One row of the table for extractor ``name`` on images ``X`` (fitted on ``fit_n``)."""
+    n = len(X)
+    est = features.build_feature(name)
+    t = time.perf_counter()
+    est.fit(X[:fit_n])
+    fit_s = time.perf_counter() - t
+    est.chunk_size = math.ceil(n / 4)  # ImageFeature reads this; 4 chunks for 2 workers
+    with threadpool_limits(limits=1):
+        s1 = median_seconds(lambda: _transform(est, X, 1), repeats)
+        s2 = median_seconds(lambda: _transform(est, X, 2), repeats)
+        label, imgs, direct = "-", None, None
+        if name in DIRECT:
+            label, imgs, run = DIRECT[name](est, X)
+            direct = len(imgs) / median_seconds(lambda: run(imgs), repeats)
+    shape = "x".join(str(s) for s in est.input_shape_)
+    return {
+        "feature": name,
+        "input": shape,
+        "dim": est.n_features_out_,
+        "fit_s": round(fit_s, 2),
+        "ips_1core": round(n / s1),
+        "ips_2core": round(n / s2),
+        "speedup_2core": round(s1 / s2, 2),
+        "direct": label,
+        "ips_direct": round(direct) if direct else "",
+        "ratio_vs_direct": round((n / s1) / direct, 2) if direct else "",
+    }
+
+
+def markdown(rows: list[dict], header: str) -> str:
+    lines = [header, "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(str(r[c]) for c in COLUMNS) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=2000, help="images per kind (default 2000)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed repeats, median (default 3)")
+    ap.add_argument(
+        "--fit-n", type=int, default=500, help="images to fit on (default 500; fit is not timed)"
+    )
+    ap.add_argument("--only", default="*", help="shell pattern of extractor names")
+    ap.add_argument("--kinds", default="mnist,cifar10", help="comma-separated image kinds")
+    ap.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("CVBENCH_DATA_DIR", "/work/shared/datasets")),
+    )
+    ap.add_argument("--cifar", type=Path, default=None, help="a CIFAR-10 .npz to use first")
+    ap.add_argument("--out", type=Path, default=None, help="write features_bench.{md,csv} here")
+    args = ap.parse_args(argv)
+    cv2.setNumThreads(1)
+    rows, sources = [], []
+    fmt = "{feature:18s} {input:8s} {dim:>6} {fit_s:>6} {ips_1core:>8} {ips_2core:>8} {speedup_2core:>5} {ips_direct:>8} {ratio_vs_direct:>6}"
+    print(fmt.format(**{c: c[:8] for c in COLUMNS}))
+    for kind in args.kinds.split(","):
+        X, src = load_images(kind, args.n, args.data_dir, args.cifar)
+        sources.append(f"{kind}: {len(X)} images {X.shape[1:]} from {src}")
+        for name in features.list_features(args.only):
+            row = bench_one(name, X, args.repeats, args.fit_n)
+            rows.append(row)
+            print(fmt.format(**row), flush=True)
+    header = (
+        f"# Feature extraction throughput (images/s, median of {args.repeats})\n\n"
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"OpenCV {cv2.__version__}, NumPy {np.__version__}; BLAS/OpenMP/OpenCV pinned to one "
+        f"thread; transform only (fitted on the first {args.fit_n} images, fit_s informative), 4 chunks per batch.\n\n"
+        + "\n".join(f"- {s}" for s in sources)
+        + "\n\n`ratio_vs_direct`: ours on one core / the direct library call on one core."
+    )
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "features_bench.md").write_text(markdown(rows, header))
+        with open(args.out / "features_bench.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        print(f"wrote {args.out / 'features_bench.md'} and features_bench.csv")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Result rows: schema, durable per-cell files, CSV and report."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from benchmarks.report import render_report, summarize
+from benchmarks.results import COLUMNS, RunDir, atomic_write_text
+
+
+def _row(cell_id, method, acc, seed=0, error=""):
+    return {
+        "run_id": "r",
+        "cell_id": cell_id,
+        "timestamp_utc": f"2026-01-01T00:00:0{seed}Z",
+        "dataset": "digits",
+        "dataset_title": "digits",
+        "data_kind": "full",
+        "data_source": "scikit-learn",
+        "n_train": 100,
+        "n_test": 50,
+        "image_shape": "8x8x1",
+        "method": method,
+        "seed": seed,
+        "accuracy": acc,
+        "macro_f1": acc,
+        "fit_s": 1.0,
+        "error": error,
+    }
+
+
+def test_schema_is_snake_case_and_unique():
+    assert len(COLUMNS) == len(set(COLUMNS))
+    assert all(c == c.lower() and " " not in c for c in COLUMNS)
+    for needed in (
+        "accuracy",
+        "macro_f1",
+        "fit_s",
+        "peak_rss_mb",
+        "git_commit",
+        "error",
+        "params_json",
+    ):
+        assert needed in COLUMNS
+
+
+def test_rundir_persists_each_row_and_rebuilds_csv(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.add(_row("a", "raw+logreg", 0.9))
+    run.add(_row("b", "hog+logreg", 0.95, seed=1))
+    run.add(_row("c", "hog+linear_svc", float("nan"), seed=2, error="ValueError: boom"))
+    df = pd.read_csv(run.csv_path)
+    assert list(df.columns) == list(COLUMNS)
+    assert len(df) == 3
+    assert run.finished() == {"a", "b"}
+    # a fresh RunDir on the same path sees the same rows (what --resume relies on)
+    assert RunDir(tmp_path / "run").finished() == {"a", "b"}
+
+
+def test_row_outside_schema_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="outside the schema"):
+        RunDir(tmp_path).add({"cell_id": "x", "acuracy": 1.0})
+
+
+def test_corrupt_cell_file_names_the_file(tmp_path):
+    run = RunDir(tmp_path)
+    (run.cells / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json"):
+        run.rows()
+
+
+def test_atomic_write_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "f.txt"
+    atomic_write_text(target, "one")
+    atomic_write_text(target, "two")
+    assert target.read_text() == "two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
+
+
+def test_report_sorts_by_accuracy_and_lists_failures(tmp_path):
+    run = RunDir(tmp_path)
+    run.add(_row("a", "raw+logreg", 0.90))
+    run.add(_row("b", "hog+logreg", 0.97))
+    run.add(_row("b1", "hog+logreg", 0.95, seed=1))
+    run.add(_row("c", "hog+linear_svc", None, error="ValueError: boom"))
+    df = run.frame()
+    summary = summarize(df)
+    assert list(summary["method"]) == ["hog+logreg", "raw+logreg"]
+    assert summary.iloc[0]["accuracy"] == pytest.approx(0.96)
+    text = render_report(df, {"run_id": "r", "command": "python -m benchmarks.run"})
+    assert text.index("hog+logreg") < text.index("raw+logreg")
+    assert "96.00% ± 1.41 (n=2)" in text
+    assert "## Failed cells" in text and "ValueError: boom" in text

@@ -15,6 +15,7 @@ import pickle
 import re
 import resource
 import statistics
+import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -159,7 +160,22 @@ def count_parameters(estimator: Any) -> int:
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """High-water resident memory of this process, in MiB.
+
+    On Linux this is ``VmHWM`` of ``/proc/self/status``, the peak of this
+    process's own address space. ``ru_maxrss`` is not used there: Linux carries
+    it across ``fork`` + ``exec``, so a cell process spawned by a parent that
+    holds TensorFlow would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    scale = 1024.0 if sys.platform != "darwin" else 1024.0 * 1024.0  # KiB on Linux, B on macOS
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
 def _train_eval_indices(y: np.ndarray, n_max: int, seed: int) -> np.ndarray:

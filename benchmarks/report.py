@@ -111,12 +111,12 @@ def render_report(df: pd.DataFrame, meta: Mapping[str, Any]) -> str:
     data = df[df["dataset_title"].notna()][data_cols].drop_duplicates(
         ["dataset", "n_train", "n_test"]
     )
-    if len(data):
-        data = data.rename(
-            columns={"dataset_title": "title", "data_kind": "kind", "data_source": "source"}
+    for d in data.itertuples(index=False):
+        lines.append(
+            f"- `{d.dataset}`: {d.dataset_title}, {d.data_kind}, {int(d.n_train):,} train / "
+            f"{int(d.n_test):,} test images of {d.image_shape}; source: {d.data_source}"
         )
-        lines.append(data.to_markdown(index=False))
-    else:
+    if data.empty:
         lines.append("No dataset loaded.")
     summary = summarize(df)
     for dataset in dict.fromkeys(df["dataset"]):

@@ -12,7 +12,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from cnn._device import accelerator
 from cnn._registry import get_model
-from cnn._training import EpochTimer, TimeBudget, make_augmentation, make_dataset, make_schedule
+from cnn._training import (
+    EpochTimer,
+    FitScheduleToBudget,
+    OneCycle,
+    TimeBudget,
+    make_augmentation,
+    make_dataset,
+    make_schedule,
+)
 from features._validation import check_images
 
 __all__ = ["KerasClassifier"]
@@ -40,8 +48,11 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     learning_rate : float, default=1e-3
         Peak rate when a schedule is used.
     lr_schedule : {None, "cosine", "one_cycle", "step"}, default=None
-        See :func:`cnn.make_schedule`; laid out over ``epochs`` (a time
-        budget that stops earlier leaves the schedule unfinished).
+        See :func:`cnn.make_schedule`; laid out over ``epochs``. With
+        ``max_time_s``, "one_cycle" is re-planned after every epoch to end
+        within the budget (:class:`cnn._training.FitScheduleToBudget`;
+        TensorFlow backend); otherwise a schedule is cut off unfinished when
+        the budget runs out.
     warmup_epochs : float, default=0
         Linear warm-up for "cosine".
     weight_decay : float, default=0.0
@@ -290,6 +301,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         if self.max_time_s is not None:
             budget = TimeBudget(self.max_time_s)
             callbacks.append(budget)
+        fitter = None
+        if self.max_time_s is not None and isinstance(lr, OneCycle) and backend == "tensorflow":
+            fitter = FitScheduleToBudget(lr, self.max_time_s, steps_per_epoch, self.epochs)
+            callbacks.append(fitter)
         stopper = None
         if self.early_stopping:
             monitor = self.monitor if val is not None else self.monitor.removeprefix("val_")
@@ -321,12 +336,17 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             self.history_["learning_rate"] = [float(v) for v in hist.history["learning_rate"]]
         self.epoch_times_s_ = [float(t) for t in timer.train_s]
         self.epoch_wall_s_ = [float(t) for t in timer.epoch_s]
-        self.epoch_steps_ = list(timer.steps)
+        full = int(np.ceil(len(X_tr) / self.batch_size))
+        self.epoch_steps_ = (
+            list(budget.steps) if budget is not None else [full] * len(timer.train_s)
+        )
         self.n_params_ = int(model.count_params())
         self.model_bytes_ = int(sum(np.asarray(w).nbytes for w in model.get_weights()))
         self.train_images_per_s_ = self._throughput(len(X_tr))
         self.stopped_by_ = None
         if budget is not None and budget.stopped:
+            self.stopped_by_ = "time_budget"
+        elif fitter is not None and fitter.planned_epochs < self.epochs:
             self.stopped_by_ = "time_budget"
         elif stopper is not None and stopper.stopped_epoch > 0:
             self.stopped_by_ = "early_stopping"
@@ -359,6 +379,14 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """Predicted labels (from ``classes_``)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def describe_device(self) -> str:
+        """Backend and device of the fit, e.g. "tensorflow cpu" (before fit: this process's)."""
+        if hasattr(self, "backend_"):
+            return f"{self.backend_} {self.device_}".strip()
+        from cnn._device import describe_device
+
+        return describe_device()
 
     # ------------------------------------------------------------- export
     def float32_model(self) -> keras.Model:

@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "EpochTimer",
+    "FitScheduleToBudget",
     "OneCycle",
     "TimeBudget",
     "make_augmentation",
@@ -162,12 +163,24 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         self.pct_start = float(pct_start)
         self.div_factor = float(div_factor)
         self.final_div_factor = float(final_div_factor)
+        # A variable, not a constant, so that a TensorFlow train function reads
+        # it at every step and :meth:`set_total_steps` re-plans the cycle. (A
+        # jitted JAX step bakes it in at trace time: there it stays fixed.)
+        self.total_var = keras.Variable(
+            float(self.total_steps), dtype="float32", trainable=False, name="one_cycle_total"
+        )
+
+    def set_total_steps(self, total_steps: int) -> None:
+        """Re-plan the cycle to end after ``total_steps`` (e.g. to fit a time budget)."""
+        self.total_steps = int(max(1, total_steps))
+        self.total_var.assign(float(self.total_steps))
 
     def __call__(self, step):
         ops = keras.ops
         step = ops.cast(step, "float32")
-        up = max(1.0, self.pct_start * self.total_steps)
-        down = max(1.0, self.total_steps - up)
+        total = ops.convert_to_tensor(self.total_var)
+        up = ops.maximum(1.0, self.pct_start * total)
+        down = ops.maximum(1.0, total - up)
         lo = self.max_lr / self.div_factor
         end = lo / self.final_div_factor
         warm = lo + (self.max_lr - lo) * step / up
@@ -237,27 +250,27 @@ def make_schedule(kind, learning_rate: float, total_steps: int, warmup_steps: in
 class EpochTimer(keras.callbacks.Callback):
     """Record per-epoch wall seconds (training only and with validation).
 
+    Has no per-batch hook: a Keras callback with one makes ``fit`` turn the
+    logs into Python floats after every batch, which synchronises the device
+    each step (it also declares ``async_safe``).
+
     Attributes
     ----------
     train_s : list of float
         From epoch start to the start of validation (or epoch end).
     epoch_s : list of float
         Whole epoch including validation.
-    steps : list of int
-        Optimizer steps done in each epoch.
     """
+
+    async_safe = True
 
     def __init__(self):
         super().__init__()
-        self.train_s, self.epoch_s, self.steps = [], [], []
+        self.train_s, self.epoch_s = [], []
         self._t0 = self._t_test = None
-        self._n = 0
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._t0, self._t_test, self._n = time.perf_counter(), None, 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._n += 1
+        self._t0, self._t_test = time.perf_counter(), None
 
     def on_test_begin(self, logs=None):
         if self._t0 is not None and self._t_test is None:
@@ -267,7 +280,6 @@ class EpochTimer(keras.callbacks.Callback):
         t = time.perf_counter()
         self.train_s.append((self._t_test or t) - self._t0)
         self.epoch_s.append(t - self._t0)
-        self.steps.append(self._n)
         self._t0 = None
 
 
@@ -275,21 +287,90 @@ class TimeBudget(keras.callbacks.Callback):
     """Stop training once ``max_time_s`` wall seconds have passed (checked per batch).
 
     The epoch in progress ends early and is still validated, so every
-    recorded epoch has validation numbers.
+    recorded epoch has validation numbers. Dispatched asynchronously
+    (``async_safe``), so the check does not synchronise the device.
+
+    Attributes
+    ----------
+    steps : list of int
+        Optimizer steps done in each epoch.
+    stopped : bool
     """
+
+    async_safe = True
 
     def __init__(self, max_time_s: float):
         super().__init__()
         self.max_time_s = float(max_time_s)
         self.stopped = False
+        self.steps = []
         self._t0 = None
 
     def on_train_begin(self, logs=None):
         self._t0 = time.perf_counter()
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self.steps.append(0)
+
     def on_train_batch_end(self, batch, logs=None):
+        self.steps[-1] = batch + 1
         if time.perf_counter() - self._t0 >= self.max_time_s:
             self.stopped = True
+            self.model.stop_training = True
+
+
+class FitScheduleToBudget(keras.callbacks.Callback):
+    """Shrink a :class:`OneCycle` so that it ends inside a wall-time budget.
+
+    After every epoch, the epochs still affordable are estimated from the
+    mean wall time of the last three epochs after the first, plus 5%
+    (validation included; the first epoch also pays tracing/compilation, so
+    the first estimate is conservative); the schedule is re-planned to end with the last
+    affordable epoch, and training stops there. TensorFlow backend only: a
+    jitted JAX train step reads the schedule's length once, at trace time.
+
+    Parameters
+    ----------
+    schedule : OneCycle
+    max_time_s : float
+    steps_per_epoch : int
+    epochs : int
+        Upper bound (the ``fit`` epochs).
+
+    References
+    ----------
+    L. N. Smith and N. Topin, "Super-Convergence", 2017 (arXiv:1708.07120);
+    C. Coleman et al., "DAWNBench", 2017 (training to a fixed time budget).
+    """
+
+    async_safe = True
+
+    def __init__(self, schedule, max_time_s, steps_per_epoch, epochs):
+        super().__init__()
+        self.schedule = schedule
+        self.max_time_s = float(max_time_s)
+        self.steps_per_epoch = int(steps_per_epoch)
+        self.epochs = int(epochs)
+        self.planned_epochs = int(epochs)
+        self._t0 = self._te = None
+        self._walls = []
+
+    def on_train_begin(self, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._te = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self._walls.append(now - self._te)
+        steady = self._walls[1:] or self._walls
+        per_epoch = 1.05 * float(np.mean(steady[-3:]))  # 5% margin for noise
+        done = epoch + 1
+        left = int((self.max_time_s - (now - self._t0)) // per_epoch)
+        self.planned_epochs = max(done, min(self.epochs, done + left))
+        self.schedule.set_total_steps(self.planned_epochs * self.steps_per_epoch)
+        if done >= self.planned_epochs:
             self.model.stop_training = True
 
 

@@ -178,6 +178,7 @@ def test_fit_sets_fitted_state(fitted):
     assert est.model_bytes_ == 4 * est.n_params_  # float32 weights
     assert est.train_images_per_s_ > 0
     assert est.seed_ == 0 and est.backend_ == keras.backend.backend()
+    assert est.describe_device().startswith(est.backend_)
     assert est.dtype_policy_ == "float32" or "gpu" in est.device_
 
 

@@ -288,7 +288,7 @@ def _run(cfg: CellConfig, row: dict[str, Any]) -> dict[str, Any]:
         fitted = Pipeline([("features", ex.extractor), *head.steps])
         idx = _train_eval_indices(y_tr, cfg.train_eval_max, cfg.seed)
         train_pred = head.predict(ex.train[idx])
-        infer_s = ex.transform_s + predict_s if not ex.cache_hit else float("nan")
+        infer_s = ex.transform_s + predict_s
         out.update(
             n_features=ex.train.shape[1],
             extract_s=ex.fit_transform_s + ex.transform_s,

@@ -157,3 +157,23 @@ def write_report(run_dir: str | os.PathLike, meta: Mapping[str, Any]) -> Path:
     path = run_dir / "report.md"
     atomic_write_text(path, render_report(df, meta))
     return path
+
+
+def main(argv=None) -> int:
+    """``python -m benchmarks.report RUN_DIR``: re-render ``report.md`` from ``results.csv``."""
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=main.__doc__)
+    p.add_argument("run_dir", type=Path)
+    args = p.parse_args(argv)
+    meta_path = args.run_dir / "run.json"
+    if not (args.run_dir / "results.csv").is_file():
+        p.error(f"{args.run_dir} has no results.csv; pass a run directory such as results/<run-id>")
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    print(write_report(args.run_dir, meta))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -275,7 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 status = f"acc {100 * row['accuracy']:.2f}%  fit {row['fit_s']:.1f}s"
             bar.write(
                 f"[{i}/{len(todo)}] {row['dataset']} {row['method']} seed={row['seed']}: {status}"
-                f"  (elapsed {_fmt_s(elapsed)}, eta {_fmt_s(eta)})"
+                f"  (elapsed {_fmt_s(elapsed)}, eta {_fmt_s(eta)})",
+                file=sys.stderr,
             )
             bar.update(1)
     if not todo:

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from cnn._device import accelerator
 from cnn._registry import get_model
 from cnn._training import (
+    BatchTimeBudget,
     EpochTimer,
     FitScheduleToBudget,
     OneCycle,
@@ -70,7 +71,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         Patience in epochs on ``monitor``; best weights are restored.
     monitor : str, default="val_loss"
     max_time_s : float, optional
-        Wall-second budget for training (checked after every batch).
+        Wall-second budget for training: checked after every batch on the
+        TensorFlow backend, after every epoch (predictively) on the others,
+        where a per-batch Keras hook would synchronise the device each step.
     mixed_precision : {"auto", True, False} or str, default="auto"
         "auto": "mixed_bfloat16" on a GPU, float32 otherwise; True means
         "mixed_bfloat16"; a string is used as the Keras dtype policy.
@@ -299,7 +302,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         callbacks = [timer]
         budget = None
         if self.max_time_s is not None:
-            budget = TimeBudget(self.max_time_s)
+            # Per-batch checks only where they cost no device sync (TensorFlow).
+            budget_cls = BatchTimeBudget if backend == "tensorflow" else TimeBudget
+            budget = budget_cls(self.max_time_s)
             callbacks.append(budget)
         fitter = None
         if self.max_time_s is not None and isinstance(lr, OneCycle) and backend == "tensorflow":

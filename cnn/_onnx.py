@@ -1,7 +1,7 @@
 """ONNX export of trained CNNs and inference through OpenCV's ``cv2.dnn``.
 
 Export uses Keras 3's own ``model.export(path, format="onnx")``, which on the
-TensorFlow backend drives tf2onnx (``tf2onnx`` and ``onnx`` must be
+TensorFlow backend drives tf2onnx (on JAX, jax2onnx) (``tf2onnx`` and ``onnx`` must be
 installed: ``pip install cvbench[onnx]``). Checked here with TensorFlow 2.21,
 Keras 3.15, tf2onnx 1.17, onnx 1.23, protobuf 7: it works; OpenCV 5.1's
 ``cv2.dnn.readNetFromONNX`` then matches Keras to ~1e-7.
@@ -66,9 +66,12 @@ def export_onnx(model, path, opset_version=None) -> Path:
 
         if keras.backend.backend() == "tensorflow":
             import tf2onnx  # noqa: F401
+        elif keras.backend.backend() == "jax":
+            import jax2onnx  # noqa: F401
     except ImportError as exc:
         raise ImportError(
-            f"ONNX export needs the onnx extras ({exc}); pip install 'tf2onnx>=1.16' 'onnx>=1.15'"
+            f"ONNX export needs the onnx extras ({exc}); pip install 'tf2onnx>=1.16' "
+            "'onnx>=1.15' (TensorFlow backend) or jax2onnx (JAX backend)"
         ) from exc
     with _quiet_tf2onnx():
         model.export(str(path), format="onnx", verbose=False, opset_version=opset_version)

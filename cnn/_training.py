@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 __all__ = [
+    "BatchTimeBudget",
     "EpochTimer",
     "FitScheduleToBudget",
     "OneCycle",
@@ -284,16 +285,17 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop training once ``max_time_s`` wall seconds have passed (checked per batch).
+    """Stop training at an epoch end once ``max_time_s`` would be exceeded.
 
-    The epoch in progress ends early and is still validated, so every
-    recorded epoch has validation numbers. Dispatched asynchronously
-    (``async_safe``), so the check does not synchronise the device.
+    Checked after every epoch only, and predictively: training stops when
+    the elapsed time plus the last epoch's wall time passes the budget. No
+    per-batch hook, so it never forces a device sync (safe on JAX, whose
+    train step donates the buffers the logs refer to).
 
     Attributes
     ----------
-    steps : list of int
-        Optimizer steps done in each epoch.
+    steps : list of int or None
+        Optimizer steps per epoch (``None``: not counted, whole epochs).
     stopped : bool
     """
 
@@ -303,13 +305,37 @@ class TimeBudget(keras.callbacks.Callback):
         super().__init__()
         self.max_time_s = float(max_time_s)
         self.stopped = False
-        self.steps = []
-        self._t0 = None
+        self.steps = None
+        self._t0 = self._te = None
 
     def on_train_begin(self, logs=None):
         self._t0 = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._te = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        if (now - self._t0) + (now - self._te) > self.max_time_s:
+            self.stopped = True
+            self.model.stop_training = True
+
+
+class BatchTimeBudget(TimeBudget):
+    """:class:`TimeBudget` that also checks after every batch (TensorFlow backend).
+
+    The epoch in progress ends early and is still validated, so every
+    recorded epoch has validation numbers. Dispatched asynchronously
+    (``async_safe``), so the check does not synchronise the device; the stop
+    may lag a step or two.
+    """
+
+    def __init__(self, max_time_s: float):
+        super().__init__(max_time_s)
+        self.steps = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
         self.steps.append(0)
 
     def on_train_batch_end(self, batch, logs=None):

@@ -16,6 +16,8 @@ cnn = pytest.importorskip("cnn")
 
 if keras.backend.backend() == "tensorflow":
     pytest.importorskip("tf2onnx")
+elif keras.backend.backend() == "jax":
+    pytest.importorskip("jax2onnx")
 
 pytestmark = pytest.mark.filterwarnings("ignore:In the future `np.object`:FutureWarning")
 

@@ -163,7 +163,8 @@ def test_time_budget_stops_training():
     ).fit(X, y)
     assert est.stopped_by_ == "time_budget"
     assert len(est.history_["loss"]) == 1 and len(est.history_["val_loss"]) == 1
-    assert 1 <= est.epoch_steps_[0] <= 3  # checked asynchronously: may lag a step or two
+    if keras.backend.backend() == "tensorflow":  # checked per batch, asynchronously
+        assert 1 <= est.epoch_steps_[0] <= 3
 
 
 def test_early_stopping_and_schedule_with_augmentation():
@@ -238,11 +239,11 @@ def test_fit_schedule_to_budget_stops_with_annealed_lr():
         batch_size=16,
         lr_schedule="one_cycle",
         learning_rate=1e-2,
-        max_time_s=4.0,
+        max_time_s=2.5,
         random_state=0,
     ).fit(X, y)
     n = len(est.history_["loss"])
     assert 1 <= n < 200 and est.stopped_by_ == "time_budget"
-    assert sum(est.epoch_wall_s_) < 6.0
+    assert sum(est.epoch_wall_s_) < 4.0
     lr = float(est.model_.optimizer.learning_rate)
     assert lr < 1e-3  # the cycle was re-planned and annealed, not cut off near its peak

@@ -342,9 +342,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         self.epoch_times_s_ = [float(t) for t in timer.train_s]
         self.epoch_wall_s_ = [float(t) for t in timer.epoch_s]
         full = int(np.ceil(len(X_tr) / self.batch_size))
-        self.epoch_steps_ = (
-            list(budget.steps) if budget is not None else [full] * len(timer.train_s)
-        )
+        counted = budget is not None and budget.steps is not None
+        self.epoch_steps_ = list(budget.steps) if counted else [full] * len(timer.train_s)
         self.n_params_ = int(model.count_params())
         self.model_bytes_ = int(sum(np.asarray(w).nbytes for w in model.get_weights()))
         self.train_images_per_s_ = self._throughput(len(X_tr))

@@ -2,6 +2,10 @@
 
 A method name is either ``feature+classifier`` (a classical pipeline, e.g.
 ``hog+linear_svc``) or the name of a registered CNN model (``simple_convnet``).
+Either may carry a variant suffix, ``base@variant`` (``cnn_bn@no_batch_norm``):
+the same estimator as ``base``, but a distinct cell whose parameters come from
+the run plan's rules matched on the full name (``[[params]] method =
+"cnn_bn@no_batch_norm"``).
 Every method is built into one scikit-learn classifier; the runner sees only
 that interface.
 """
@@ -9,8 +13,9 @@ that interface.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sklearn.pipeline import Pipeline
@@ -50,6 +55,8 @@ class MethodSpec:
         Set for classical methods.
     model : str or None
         Set for CNN methods.
+    variant : str or None
+        The part after ``@`` (``"no_batch_norm"`` in ``"cnn_bn@no_batch_norm"``).
     """
 
     name: str
@@ -57,6 +64,15 @@ class MethodSpec:
     feature: str | None = None
     classifier: str | None = None
     model: str | None = None
+    variant: str | None = None
+
+    @property
+    def base(self) -> str:
+        """The method name without its ``@variant`` suffix."""
+        return self.name.partition("@")[0]
+
+
+_VARIANT = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def parse_method(name: str) -> MethodSpec:
@@ -68,6 +84,14 @@ def parse_method(name: str) -> MethodSpec:
         If a part of the name is not registered; the message names the closest entries.
     """
     name = name.strip()
+    if "@" in name:
+        base, _, variant = name.partition("@")
+        if not _VARIANT.fullmatch(variant):
+            raise ValueError(
+                f"method {name!r}: a variant is 'base@name' with one name of letters, "
+                "digits, '_', '.' or '-' after the '@'"
+            )
+        return replace(parse_method(base), name=name, variant=variant)
     if "+" in name:
         feature, _, classifier = name.partition("+")
         if "+" in classifier:

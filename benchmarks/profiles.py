@@ -65,6 +65,8 @@ class RunPlan:
     n_train, n_test : int or None
         Subset sizes for every dataset (``None``: whole split).
     rules : tuple of ParamRule
+    cv_dnn : bool
+        Also run every trained CNN through OpenCV's ``cv2.dnn`` (ONNX export).
     """
 
     profile: str
@@ -75,6 +77,7 @@ class RunPlan:
     n_train: int | None = None
     n_test: int | None = None
     rules: tuple[ParamRule, ...] = ()
+    cv_dnn: bool = False
 
     def params_for(self, dataset: str, method: str) -> dict[str, Any]:
         """Deep merge of every matching rule's parameters."""
@@ -117,6 +120,7 @@ PROFILES: dict[str, RunPlan] = {
         datasets=("mnist_sample", "cifar10_sample"),
         methods=("raw+logreg", "hog+linear_svc", "simple_convnet"),
         rules=(*_CLASSICAL, _CNN_QUICK),
+        cv_dnn=True,
     ),
     "standard": RunPlan(
         profile="standard",
@@ -127,6 +131,7 @@ PROFILES: dict[str, RunPlan] = {
         datasets=("mnist", "cifar10"),
         methods=("raw+logreg", "hog+linear_svc", "simple_convnet"),
         rules=(*_CLASSICAL, _CNN_STANDARD),
+        cv_dnn=True,
     ),
     "full": RunPlan(
         profile="full",
@@ -177,7 +182,7 @@ def load_config(path: str | Path, base: RunPlan | None = None) -> RunPlan:
         )
     run = doc.get("run", {})
     plan = base or plan_for_profile(run.get("profile", "quick"))
-    allowed = {"profile", "datasets", "methods", "seeds", "n_train", "n_test", "description"}
+    allowed = {"profile", "datasets", "methods", "seeds", "n_train", "n_test", "description", "cv_dnn"}
     bad = set(run) - allowed
     if bad:
         raise ValueError(f"{path}: unknown [run] keys {sorted(bad)}; allowed: {sorted(allowed)}")
@@ -195,6 +200,10 @@ def load_config(path: str | Path, base: RunPlan | None = None) -> RunPlan:
                     f"{path}: [run] {key} must be a positive integer, got {run[key]!r}"
                 )
             changes[key] = run[key]
+    if "cv_dnn" in run:
+        if not isinstance(run["cv_dnn"], bool):
+            raise ValueError(f"{path}: [run] cv_dnn must be true or false, got {run['cv_dnn']!r}")
+        changes["cv_dnn"] = run["cv_dnn"]
     if "description" in run:
         changes["description"] = str(run["description"])
     rules = list(plan.rules)

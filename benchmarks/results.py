@@ -67,6 +67,12 @@ COLUMNS: tuple[str, ...] = (
     "epochs_run",
     "history_json",
     "solver",
+    "cv_dnn_accuracy",
+    "cv_dnn_images_per_s",
+    "cv_dnn_latency_batch1_ms",
+    "train_images_per_s",
+    "time_to_target_s",
+    "stopped_by",
     "wall_s",
     # environment
     "python_version",

@@ -105,6 +105,12 @@ def make_parser() -> argparse.ArgumentParser:
         help="import MODULE (comma-separated, repeatable) first: registers your own "
         "features, classifiers or models in every cell process",
     )
+    p.add_argument(
+        "--cv-dnn",
+        action="store_true",
+        default=None,
+        help="also export each trained CNN to ONNX and measure cv2.dnn inference",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the cells and exit")
     return p
 
@@ -138,26 +144,33 @@ def print_listing(pattern: str, file=None) -> None:
 
 
 def build_cells(plan, *, data_dir, cache_dir, run_id, imports=()):
-    """Every :class:`CellConfig` of ``plan``, datasets outermost, then methods, then seeds."""
+    """Every :class:`CellConfig` of ``plan``, datasets outermost, then methods, then seeds.
+
+    A (dataset, method) whose merged parameters hold ``skip = true`` is left out
+    (a config file's way to run a method on some datasets only).
+    """
     from benchmarks.cell import CellConfig
     from benchmarks.methods import expand_methods
 
     methods = expand_methods(plan.methods)
+    params = {(d, m): plan.params_for(d, m) for d in plan.datasets for m in methods}
     return [
         CellConfig(
             dataset=dataset,
             method=method,
             seed=seed,
-            params=plan.params_for(dataset, method),
+            params={k: v for k, v in params[dataset, method].items() if k != "skip"},
             n_train=plan.n_train,
             n_test=plan.n_test,
             data_dir=data_dir,
             cache_dir=cache_dir,
             run_id=run_id,
             imports=tuple(imports),
+            cv_dnn=plan.cv_dnn,
         )
         for dataset in plan.datasets
         for method in methods
+        if params[dataset, method].get("skip") is not True
         for seed in plan.seeds
     ]
 
@@ -224,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seeds=args.seeds,
                 n_train=args.n_train,
                 n_test=args.n_test,
+                cv_dnn=args.cv_dnn,
             )
             started = datetime.now(UTC)
             run_id = args.run_id or f"{started:%Y%m%d-%H%M%S}-{plan.profile}"
@@ -282,6 +296,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not todo:
         run_dir.write_csv()
     report = write_report(run_dir.path, meta)
+    # --- plots (issue 4): PNGs under RUN_DIR/plots/, then the report again to embed them.
+    # Never fatal: a failing plot prints a warning naming it (benchmarks.plots).
+    from benchmarks.plots import write_plots
+
+    if write_plots(run_dir.path):
+        report = write_report(run_dir.path, meta)
+    # --- end plots
     print(f"\nwrote {run_dir.csv_path} and {report}")
     print(report.read_text(encoding="utf-8").split("## Reading this report")[0].rstrip())
     return 1 if failed else 0

@@ -92,3 +92,15 @@ def test_report_sorts_by_accuracy_and_lists_failures(tmp_path):
     assert text.index("hog+logreg") < text.index("raw+logreg")
     assert "96.00% ± 1.41 (n=2)" in text
     assert "## Failed cells" in text and "ValueError: boom" in text
+
+
+def test_report_adds_cv_dnn_line_for_cnn_rows(tmp_path):
+    run = RunDir(tmp_path)
+    row = _row("k", "simple_convnet", 0.99)
+    row.update(cv_dnn_accuracy=0.989, cv_dnn_images_per_s=9000.0, cv_dnn_latency_batch1_ms=0.1)
+    run.add(row)
+    summary = summarize(run.frame())
+    cv = summary[summary["method"] == "simple_convnet (cv2.dnn)"].iloc[0]
+    assert cv["accuracy"] == pytest.approx(0.989)
+    assert cv["predict_images_per_s"] == pytest.approx(9000.0)
+    assert pd.isna(cv["fit_s"])

@@ -65,7 +65,11 @@ def test_quick_profile_end_to_end(tmp_path, capsys):
     cnn = df[df["method"] == "simple_convnet"].iloc[0]
     assert cnn["family"] == "cnn" and cnn["epochs_run"] == 4
     assert len(json.loads(cnn["history_json"])["history"]["loss"]) == 4
+    # the same trained CNN through OpenCV's dnn module agrees with Keras
+    assert abs(cnn["cv_dnn_accuracy"] - cnn["accuracy"]) <= 0.01
+    assert cnn["cv_dnn_images_per_s"] > 0 and cnn["cv_dnn_latency_batch1_ms"] > 0
     report = (out / "e2e" / "report.md").read_text()
+    assert "simple_convnet (cv2.dnn)" in report
     assert "bundled" in report.lower() and "hog+linear_svc" in report
     printed = capsys.readouterr().out
     assert "wrote" in printed

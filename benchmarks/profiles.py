@@ -182,7 +182,16 @@ def load_config(path: str | Path, base: RunPlan | None = None) -> RunPlan:
         )
     run = doc.get("run", {})
     plan = base or plan_for_profile(run.get("profile", "quick"))
-    allowed = {"profile", "datasets", "methods", "seeds", "n_train", "n_test", "description", "cv_dnn"}
+    allowed = {
+        "profile",
+        "datasets",
+        "methods",
+        "seeds",
+        "n_train",
+        "n_test",
+        "description",
+        "cv_dnn",
+    }
     bad = set(run) - allowed
     if bad:
         raise ValueError(f"{path}: unknown [run] keys {sorted(bad)}; allowed: {sorted(allowed)}")

@@ -140,7 +140,14 @@ def time_to_target_table(df: pd.DataFrame) -> pd.DataFrame:
         stop = r.get("stopped_by")
         line["stopped by"] = "" if stop is None or pd.isna(stop) else str(stop)
         lines.append(line)
-    return pd.DataFrame(lines).fillna("")
+    if not lines:
+        return pd.DataFrame()
+    out = pd.DataFrame(lines).fillna("")
+    targets = sorted(
+        (c for c in out.columns if c.startswith("to ")), key=lambda c: float(c.split()[1][:-1])
+    )
+    head = ["dataset", "method", "seed"]
+    return out[head + targets + [c for c in out.columns if c not in head and c not in targets]]
 
 
 def _image(run_dir: Path | None, rel: str, alt: str) -> list[str]:
@@ -215,7 +222,8 @@ def render_report(
             "## Time to accuracy (DAWNBench style)",
             "",
             "Training seconds (test-split evaluation excluded) until the test accuracy, "
-            "measured after every epoch, first reached each target.",
+            "measured after every epoch, first reached each target; fit s includes those "
+            "evaluations.",
             "",
             tta.to_markdown(index=False, disable_numparse=True),
         ]
@@ -257,12 +265,16 @@ def render_report(
         "",
         "Accuracy and macro-F1 are on the test split; train acc is on up to 5,000 training "
         "images. Extract s is feature extraction over train and test; fit s is the classifier "
-        "(or CNN) training alone. Extract img/s is test-set feature extraction; predict img/s is "
+        "(or CNN) training alone; train img/s is a CNN's steady-state training throughput "
+        "(epochs after the first). Extract img/s is test-set feature extraction; predict img/s is "
         "end-to-end inference from pixels at full batch; batch-1 ms is the median latency of one "
         "image through the fitted method (Keras fast path for CNNs). Params counts the numbers "
         "the fitted model stores; model MB is its pickled (classical) or weight (CNN) size; "
         "peak RSS is the cell process's high-water mark. A `(cv2.dnn)` line is the same trained "
-        "CNN exported to ONNX and run by OpenCV's dnn module. Every row, with its parameters and "
+        "CNN exported to ONNX and run by OpenCV's dnn module. A method `base@variant` is "
+        "`base` with the variant's parameters (an ablation); its gap is train acc minus "
+        "test accuracy. Plots are under `plots/` (`python -m benchmarks.report RUN_DIR "
+        "--plots` redraws them). Every row, with its parameters and "
         "environment, is in `results.csv`.",
         "",
     ]

@@ -174,6 +174,12 @@ def render_report(
         f"- started (UTC): {meta.get('started_utc', '')}; cells: {len(df)}"
         f" ({int((df['error'].fillna('') != '').sum())} failed)",
     ]
+    planned = len(meta.get("cells", ())) or len(df)
+    if len(df) < planned:
+        lines.append(
+            f"- **incomplete**: {len(df)} of {planned} planned cells have a row; "
+            f"finish with `python -m benchmarks.run --resume <this run directory>`"
+        )
     env = df.iloc[0] if len(df) else {}
     if len(df):
         lines += [

@@ -104,3 +104,12 @@ def test_report_adds_cv_dnn_line_for_cnn_rows(tmp_path):
     assert cv["accuracy"] == pytest.approx(0.989)
     assert cv["predict_images_per_s"] == pytest.approx(9000.0)
     assert pd.isna(cv["fit_s"])
+
+
+def test_report_says_when_a_run_is_incomplete(tmp_path):
+    run = RunDir(tmp_path)
+    run.add(_row("a", "raw+logreg", 0.9))
+    meta = {"run_id": "r", "cells": [{"cell_id": "a"}, {"cell_id": "b"}, {"cell_id": "c"}]}
+    assert "1 of 3 planned cells" in render_report(run.frame(), meta)
+    meta["cells"] = meta["cells"][:1]
+    assert "incomplete" not in render_report(run.frame(), meta)

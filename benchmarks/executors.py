@@ -9,6 +9,7 @@ are pure functions of their config, so any executor with ``submit`` (a Dask
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -37,6 +38,25 @@ class InlineExecutor:
             yield run_cell(replace(cfg, executor=self.name))
 
 
+def _exit_with_parent(parent_pid: int, poll_s: float = 1.0) -> None:
+    """Pool initializer: end this cell process when the runner that spawned it dies.
+
+    A killed runner must not leave an orphaned cell computing for hours; the
+    runner's finished rows are already on disk and ``--resume`` reruns the rest.
+    """
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="cvbench-parent-watch", daemon=True).start()
+
+
 class ProcessExecutor:
     """Run each cell in a fresh spawned process, one at a time.
 
@@ -52,7 +72,12 @@ class ProcessExecutor:
         ctx = multiprocessing.get_context("spawn")
         for cfg in configs:
             cfg = replace(cfg, executor=self.name)
-            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=ctx,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            ) as pool:
                 try:
                     yield pool.submit(run_cell, cfg).result()
                 except BrokenProcessPool as exc:

@@ -296,13 +296,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not todo:
         run_dir.write_csv()
     report = write_report(run_dir.path, meta)
-    # --- plots (issue 4): PNGs under RUN_DIR/plots/, then the report again to embed them.
-    # Never fatal: a failing plot prints a warning naming it (benchmarks.plots).
+    # PNGs under RUN_DIR/plots/, then the report again to embed them; a failing
+    # plot prints a warning naming it and never fails the run.
     from benchmarks.plots import write_plots
 
     if write_plots(run_dir.path):
         report = write_report(run_dir.path, meta)
-    # --- end plots
     print(f"\nwrote {run_dir.csv_path} and {report}")
     print(report.read_text(encoding="utf-8").split("## Reading this report")[0].rstrip())
     return 1 if failed else 0

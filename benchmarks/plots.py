@@ -100,11 +100,7 @@ def plot_learning_curve(row, path: str | os.PathLike) -> Path:
     if times:
         title += f" ({sum(times):.1f} s training)"
     fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return _save(fig, path)
 
 
 def pareto_front(accuracy, speed) -> np.ndarray:
@@ -150,11 +146,7 @@ def plot_pareto(summary: pd.DataFrame, path: str | os.PathLike, title: str = "")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="best")
     ax.set_title(title or "accuracy vs inference speed")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return _save(fig, path)
 
 
 def plot_ablation_gap(table: pd.DataFrame, path: str | os.PathLike, title: str = "") -> Path:
@@ -182,6 +174,11 @@ def plot_ablation_gap(table: pd.DataFrame, path: str | os.PathLike, title: str =
     bottom.set_xticks(x, table["variant"], rotation=30, ha="right")
     bottom.grid(alpha=0.3, axis="y")
     top.set_title(title or "ablation: train vs test accuracy")
+    return _save(fig, path)
+
+
+def _save(fig, path: str | os.PathLike) -> Path:
+    """Lay out ``fig`` and write it to ``path`` (parent folders created)."""
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,9 +10,10 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC, LinearSVC
+from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
+from benchmarks._linear import LinearSVM
 from benchmarks.registry import Registry
 
 #: Classifiers: ``factory(random_state=None, **params) -> ClassifierMixin``.
@@ -28,9 +29,9 @@ def logreg(random_state=None, C=1.0, max_iter=200, tol=1e-4, **params) -> Classi
 
 
 @register_classifier("linear_svc")
-def linear_svc(random_state=None, C=1.0, max_iter=2000, **params) -> ClassifierMixin:
-    """Linear SVM, squared hinge, one-vs-rest (liblinear)."""
-    return LinearSVC(C=C, max_iter=max_iter, random_state=random_state, **params)
+def linear_svc(random_state=None, C=1.0, solver="lbfgs", **params) -> ClassifierMixin:
+    """Linear SVM, squared hinge, one-vs-rest; L-BFGS over BLAS (or ``solver="liblinear"``)."""
+    return LinearSVM(C=C, solver=solver, **params)
 
 
 @register_classifier("knn")
@@ -119,7 +120,7 @@ class RBFSVM(ClassifierMixin, BaseEstimator):
                     n_components=min(self.n_components, len(X)),
                     random_state=self.random_state,
                 ),
-                LinearSVC(C=self.C / 10.0, dual=False, max_iter=2000),
+                LinearSVM(C=self.C / 10.0),
             )
         self.estimator_.fit(X, y)
         self.classes_ = self.estimator_.classes_

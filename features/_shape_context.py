@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils import check_random_state
 
 from features._base import (
@@ -16,6 +15,7 @@ from features._base import (
     to_gray,
 )
 from features._registry import register_feature
+from features._vocabulary import assign_words, fit_vocabulary
 
 
 def sample_edge_points(gray: np.ndarray, n_points: int, thresholds=(50, 150)):
@@ -253,14 +253,7 @@ class ShapeContext(ImageFeature):
             )
         if len(D) > self.max_descriptors:
             D = D[np.sort(rng.choice(len(D), int(self.max_descriptors), replace=False))]
-        k = min(int(self.n_clusters), len(D))
-        self.vocabulary_ = (
-            MiniBatchKMeans(
-                n_clusters=k, batch_size=4096, n_init=3, random_state=rng.randint(2**31)
-            )
-            .fit(D)
-            .cluster_centers_.astype(np.float32)
-        )
+        self.vocabulary_ = fit_vocabulary(D, self.n_clusters, rng)
 
     def _n_bins(self):
         if self.encoding == "bow":
@@ -297,8 +290,7 @@ class ShapeContext(ImageFeature):
             return (sums / np.maximum(counts, 1)).reshape(n, -1).astype(np.float32)
         V = self.vocabulary_
         K = len(V)
-        d2 = (V * V).sum(1)[None, None] - 2 * hist @ V.T
-        words = np.argmin(d2, axis=-1)
+        words = assign_words(hist.reshape(-1, hist.shape[-1]), V)[0].reshape(n, -1)
         flat = ((np.arange(n)[:, None] * n_cells + cells) * K + words)[valid]
         out = np.bincount(flat, minlength=n * n_cells * K).reshape(n, -1).astype(np.float32)
         return out / np.maximum(valid.sum(axis=1, keepdims=True), 1).astype(np.float32)

@@ -85,14 +85,15 @@ def _direct_lbp(est, X):
 
     gray = to_gray(X)
     gy, gx = as_pair(est.grid, "grid", "LBP")
-    n_bins = int(est.P) + 2
+    scales = [(P, R, len(bins)) for (P, R), bins in zip(est._scales(), est.bins_, strict=True)]
 
     def run(imgs):
         for g in imgs:
-            codes = local_binary_pattern(g, est.P, est.R, est.method).astype(np.int64)
-            for rows in np.array_split(codes, gy, axis=0):
-                for cell in np.array_split(rows, gx, axis=1):
-                    np.bincount(cell.ravel(), minlength=n_bins)
+            for P, R, n_bins in scales:
+                codes = local_binary_pattern(g, P, R, est.method).astype(np.int64)
+                for rows in np.array_split(codes, gy, axis=0):
+                    for cell in np.array_split(rows, gx, axis=1):
+                        np.bincount(cell.ravel(), minlength=n_bins)
 
     return "skimage local_binary_pattern + cell bincount", gray, run
 
@@ -141,9 +142,28 @@ def _direct_gabor(est, X):
 
 
 def _direct_conv(est, X):
+    """Per image: cv2.filter2D, rectify, then each cell's max and mean (cv2 reductions)."""
     gray = to_gray(X).astype(np.float32) / 255
     kernels = [features._conv_kernels.kernel_matrix(k) for k in est._kernels()]
-    return "cv2.filter2D per image", gray, _filter2d_all(kernels)
+    gy, gx = as_pair(est.grid, "grid", "ConvKernels")
+    h, w = gray.shape[1:]
+    rows = np.linspace(0, h, gy + 1).astype(int)
+    cols = np.linspace(0, w, gx + 1).astype(int)
+    cells = [
+        (slice(rows[i], rows[i + 1]), slice(cols[j], cols[j + 1]))
+        for i in range(gy)
+        for j in range(gx)
+    ]
+
+    def run(imgs):
+        for g in imgs:
+            for k in kernels:
+                r = np.abs(cv2.filter2D(g, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT_101))
+                for cell in cells:
+                    cv2.minMaxLoc(r[cell])
+                    cv2.mean(r[cell])
+
+    return "cv2.filter2D + abs + per-cell max/mean, per image", gray, run
 
 
 def _direct_daisy(est, X):
@@ -173,22 +193,22 @@ DIRECT = {
 # --- data --------------------------------------------------------------------------------
 
 
-def load_images(kind: str, n: int, data_dir: Path, cifar: Path | None) -> tuple[np.ndarray, str]:
-    """``n`` training images of ``kind`` ("mnist" or "cifar10") and where they came from."""
-    paths = (
-        [data_dir / "mnist.npz"]
-        if kind == "mnist"
-        else [p for p in (cifar, data_dir / "cifar10.npz", data_dir / "cifar10-jpeg.npz") if p]
-    )
-    for p in paths:
-        if p.exists():
-            with np.load(p) as d:
-                return features.check_images(np.ascontiguousarray(d["x_train"][:n])), str(p)
-    shape = (28, 28) if kind == "mnist" else (32, 32, 3)
-    rng = np.random.default_rng(0)
-    return features.check_images(rng.integers(0, 256, size=(n, *shape), dtype=np.uint8)), (
-        "uniform noise"
-    )
+def load_images(kind: str, n: int, data_dir: Path) -> tuple[np.ndarray, str]:
+    """``n`` training images of dataset ``kind`` (a stratified subset) and their source.
+
+    Loaded with :func:`benchmarks.datasets.load_dataset` from ``data_dir`` (or
+    the Keras cache; never downloads); uniform noise of that shape when it is absent.
+    """
+    from benchmarks.datasets import DataNotFoundError, load_dataset
+
+    try:
+        data = load_dataset(kind, data_dir=data_dir, n_train=n, n_test=10, seed=0, download=False)
+    except DataNotFoundError:
+        shape = (28, 28) if kind == "mnist" else (32, 32, 3)
+        rng = np.random.default_rng(0)
+        noise = rng.integers(0, 256, size=(n, *shape), dtype=np.uint8)
+        return features.check_images(noise), "uniform noise"
+    return features.check_images(data.x_train), f"{data.title}, {data.source}"
 
 
 # --- measurement -------------------------------------------------------------------------
@@ -250,7 +270,6 @@ def main(argv=None):
         type=Path,
         default=Path(os.environ.get("CVBENCH_DATA_DIR", "/work/shared/datasets")),
     )
-    ap.add_argument("--cifar", type=Path, default=None, help="a CIFAR-10 .npz to use first")
     ap.add_argument("--out", type=Path, default=None, help="write features_bench.{md,csv} here")
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)
@@ -258,7 +277,7 @@ def main(argv=None):
     fmt = "{feature:18s} {input:8s} {dim:>6} {fit_s:>6} {ips_1core:>8} {ips_2core:>8} {speedup_2core:>5} {ips_direct:>8} {ratio_vs_direct:>6}"
     print(fmt.format(**{c: c[:8] for c in COLUMNS}))
     for kind in args.kinds.split(","):
-        X, src = load_images(kind, args.n, args.data_dir, args.cifar)
+        X, src = load_images(kind, args.n, args.data_dir)
         sources.append(f"{kind}: {len(X)} images {X.shape[1:]} from {src}")
         for name in features.list_features(args.only):
             row = bench_one(name, X, args.repeats, args.fit_n)

@@ -51,3 +51,37 @@ def test_rbf_svm_switches_solver(data):
     assert approx.score(X, y) > 0.8
     with pytest.raises(ValueError, match="gamma"):
         CLASSIFIERS.build("rbf_svm", gamma="auto").fit(X, y)
+
+
+def test_linear_svm_lbfgs_solves_liblinear_problem(data):
+    from benchmarks._linear import LinearSVM, _squared_hinge
+
+    X, y = data
+    a = LinearSVM(C=0.5, tol=1e-10, max_iter=5000).fit(X, y)
+    b = LinearSVM(C=0.5, solver="liblinear", tol=1e-8, max_iter=5000).fit(X, y)
+    assert a.solver_ == "lbfgs" and b.solver_ == "liblinear"
+    Y = np.where(y[:, None] == np.arange(3), 1.0, -1.0).astype(np.float32)
+
+    def objective(m):
+        w = np.vstack([m.coef_.T, m.intercept_[None]]).astype(np.float64).ravel()
+        return _squared_hinge(w, X, Y, 0.5, 1)[0]
+
+    # the same primal problem: L-BFGS reaches liblinear's optimum
+    assert objective(a) <= objective(b) * (1 + 1e-4)
+    assert np.mean(a.predict(X) == b.predict(X)) > 0.98
+
+
+def test_linear_svm_binary_and_errors(data):
+    from benchmarks._linear import LinearSVM
+
+    X, y = data
+    yb = np.where(y == 1, "yes", "no")
+    clf = LinearSVM().fit(X, yb)
+    assert clf.decision_function(X).shape == (len(X),)
+    assert set(clf.predict(X)) <= {"yes", "no"} and clf.score(X, yb) > 0.7
+    with pytest.raises(ValueError, match="solver"):
+        LinearSVM(solver="newton").fit(X, y)
+    with pytest.raises(ValueError, match="C > 0"):
+        LinearSVM(C=0).fit(X, y)
+    with pytest.raises(ValueError, match="2 classes"):
+        LinearSVM().fit(X, np.zeros(len(X)))

@@ -116,7 +116,7 @@ def test_n_jobs_gives_same_result(gray):
 # --- against the reference libraries --------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["default", "ror", "uniform"])
+@pytest.mark.parametrize("method", ["default", "ror", "uniform", "nri_uniform"])
 @pytest.mark.parametrize("P, R", [(8, 1.0), (8, 2.0), (12, 1.5), (16, 2.0)])
 def test_lbp_codes_match_skimage(P, R, method, gray):
     from skimage.feature import local_binary_pattern
@@ -131,6 +131,36 @@ def test_lbp_codes_match_skimage(P, R, method, gray):
 def test_lbp_histograms_are_cell_fractions(gray):
     F = features.LBP(grid=(2, 2)).fit_transform(gray)
     np.testing.assert_allclose(F.reshape(len(gray), 4, -1).sum(-1), 1, atol=1e-6)
+
+
+def test_lbp_multiresolution_concatenates_each_radius(gray):
+    multi = features.LBP(P=(8, 8), R=(1, 2), method="nri_uniform", grid=(2, 2)).fit(gray)
+    parts = [
+        features.LBP(P=8, R=r, method="nri_uniform", grid=(2, 2)).fit_transform(gray)
+        for r in (1, 2)
+    ]
+    assert [len(b) for b in multi.bins_] == [59, 59]
+    np.testing.assert_array_equal(multi.transform(gray), np.concatenate(parts, axis=1))
+    assert features.LBP(P=16, R=(1, 2)).fit(gray).n_features_out_ == 2 * 16 * 18
+    with pytest.raises(ValueError, match="one P per radius"):
+        features.LBP(P=(8, 8, 8), R=(1, 2)).fit(gray)
+    with pytest.raises(ValueError, match="P"):
+        features.LBP(P=(8, 24), R=(1, 2)).fit(gray)
+
+
+def test_bow_soft_hellinger_encoding(gray):
+    hard = features.build_feature(
+        "sift_bow", n_clusters=8, pyramid=(1,), assignment="hard", normalize="l1"
+    ).fit(gray)
+    F = hard.transform(gray)
+    np.testing.assert_allclose(F.sum(1), 1, atol=1e-5)  # fractions of the image's descriptors
+    soft = features.build_feature("sift_bow", n_clusters=8, pyramid=(1, 2)).fit(gray)
+    assert soft.assignment == "soft" and soft.normalize == "hellinger" and soft.sigma_ > 0
+    G = soft.transform(gray)
+    np.testing.assert_allclose(np.linalg.norm(G, axis=1), 1, atol=1e-5)
+    assert (G > 0).sum() > (F > 0).sum()  # soft votes spread over several words
+    with pytest.raises(ValueError, match="rootsift"):
+        features.build_feature("orb_bow", rootsift=True).fit(gray)
 
 
 def test_haar_matches_skimage(gray):

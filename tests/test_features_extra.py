@@ -285,3 +285,22 @@ def test_corrupt_cache_entry_is_recomputed(tmp_path, split):
     c = extract_features(est, xtr, ytr, xte, dataset_fingerprint="d1", cache_dir=str(tmp_path))
     assert c.cache_hit
     np.testing.assert_array_equal(a.test, c.test)
+
+
+def test_assign_words_hard_and_soft():
+    from features._vocabulary import assign_words, soft_sigma
+
+    rng = np.random.default_rng(0)
+    V = rng.normal(size=(6, 4)).astype(np.float32)
+    D = (V[[0, 3, 5]] + 0.01 * rng.normal(size=(3, 4))).astype(np.float32)
+    words, w = assign_words(D, V)
+    assert words.ravel().tolist() == [0, 3, 5] and (w == 1).all()
+    assert 0 < soft_sigma(D, V) < 0.1  # RMS distance to the nearest word
+    words, w = assign_words(D, V, "soft", n_neighbors=3, sigma=10.0)
+    assert words.shape == w.shape == (3, 3)
+    np.testing.assert_allclose(w.sum(1), 1, rtol=1e-6)
+    assert (words == np.array([[0], [3], [5]])).any(axis=1).all()
+    # a wide kernel spreads the weight, a narrow one puts it all on the nearest word
+    assert w.max() < 0.5
+    _, sharp = assign_words(D, V, "soft", n_neighbors=3, sigma=1e-3)
+    np.testing.assert_allclose(sharp.max(1), 1, atol=1e-6)

@@ -127,12 +127,39 @@ class RunDir:
     ----------
     path : path-like
         ``results/<run-id>``; created when missing.
+
+    Notes
+    -----
+    ``cells/`` is the source of truth and is not committed.  A run directory
+    that has a ``results.csv`` but no ``cells/`` (a committed run in a fresh
+    clone) gets ``cells/`` rebuilt from the CSV first, so resuming or adding
+    rows never drops the committed ones.
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self.cells = self.path / "cells"
+        adopt = self.csv_path.exists() and not any(self.cells.glob("*.json"))
         self.cells.mkdir(parents=True, exist_ok=True)
+        if adopt:
+            self._adopt_csv()
+
+    def _adopt_csv(self) -> None:
+        """Write one ``cells/<cell_id>.json`` per row of an existing ``results.csv``."""
+        try:
+            frame = pd.read_csv(self.csv_path)
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"cannot read {self.csv_path}: {exc}; restore it or start a new run"
+            ) from exc
+        if "cell_id" not in frame.columns:
+            raise ValueError(f"{self.csv_path} has no cell_id column; is it a cvbench results.csv?")
+        frame = frame.astype(object).where(frame.notna(), None)
+        for record in frame.to_dict("records"):
+            row = {k: _jsonable(record.get(k)) for k in COLUMNS}
+            atomic_write_text(
+                self.cells / f"{row['cell_id']}.json", json.dumps(row, indent=1, sort_keys=True)
+            )
 
     @property
     def csv_path(self) -> Path:

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+from rows import result_row
 
 from benchmarks import plots
 from benchmarks.report import ablation_table, render_report
@@ -13,25 +14,15 @@ from benchmarks.results import COLUMNS, RunDir
 
 
 def _row(cell_id, method, acc, ips, train_acc=None, history=True, seed=0):
-    row = {
-        "run_id": "r",
-        "cell_id": cell_id,
-        "timestamp_utc": f"2026-01-01T00:00:0{seed}Z",
-        "dataset": "digits",
-        "dataset_title": "digits",
-        "data_kind": "full",
-        "data_source": "scikit-learn",
-        "n_train": 100,
-        "n_test": 50,
-        "image_shape": "8x8x1",
-        "method": method,
-        "seed": seed,
-        "accuracy": acc,
-        "train_accuracy": train_acc if train_acc is not None else min(1.0, acc + 0.02),
-        "predict_images_per_s": ips,
-        "fit_s": 2.0,
-        "error": "",
-    }
+    row = result_row(
+        cell_id,
+        method,
+        acc,
+        seed=seed,
+        train_accuracy=train_acc if train_acc is not None else min(1.0, acc + 0.02),
+        predict_images_per_s=ips,
+        fit_s=2.0,
+    )
     if history:
         hist = {
             "loss": [1.0, 0.5],

@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from rows import result_row
 
 from benchmarks.report import render_report, summarize
 from benchmarks.results import COLUMNS, RunDir, atomic_write_text
 
 
 def _row(cell_id, method, acc, seed=0, error=""):
-    return {
-        "run_id": "r",
-        "cell_id": cell_id,
-        "timestamp_utc": f"2026-01-01T00:00:0{seed}Z",
-        "dataset": "digits",
-        "dataset_title": "digits",
-        "data_kind": "full",
-        "data_source": "scikit-learn",
-        "n_train": 100,
-        "n_test": 50,
-        "image_shape": "8x8x1",
-        "method": method,
-        "seed": seed,
-        "accuracy": acc,
-        "macro_f1": acc,
-        "fit_s": 1.0,
-        "error": error,
-    }
+    return result_row(cell_id, method, acc, seed=seed, error=error)
 
 
 def test_schema_is_snake_case_and_unique():
@@ -56,6 +40,28 @@ def test_rundir_persists_each_row_and_rebuilds_csv(tmp_path):
     assert run.finished() == {"a", "b"}
     # a fresh RunDir on the same path sees the same rows (what --resume relies on)
     assert RunDir(tmp_path / "run").finished() == {"a", "b"}
+
+
+def test_rundir_adopts_a_committed_csv_without_cells(tmp_path):
+    import shutil
+
+    run = RunDir(tmp_path / "run")
+    run.add(_row("a", "raw+logreg", 0.9))
+    run.add(_row("c", "hog+linear_svc", float("nan"), seed=2, error="ValueError: boom"))
+    before = pd.read_csv(run.csv_path)
+    shutil.rmtree(run.cells)  # what a fresh clone of a committed run looks like
+    again = RunDir(tmp_path / "run")
+    assert again.finished() == {"a"}  # the failed cell is still rerun by --resume
+    again.add(_row("d", "pca+logreg", 0.8, seed=3))
+    after = pd.read_csv(run.csv_path)
+    assert list(after["cell_id"]) == ["a", "c", "d"]  # nothing committed was dropped
+    pd.testing.assert_frame_equal(after.iloc[:2], before)
+    with open(tmp_path / "bad.csv", "w") as f:
+        f.write("x,y\n1,2\n")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad.csv").rename(tmp_path / "bad" / "results.csv")
+    with pytest.raises(ValueError, match="no cell_id column"):
+        RunDir(tmp_path / "bad")
 
 
 def test_row_outside_schema_is_refused(tmp_path):

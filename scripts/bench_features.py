@@ -64,8 +64,13 @@ def median_seconds(fn, repeats: int) -> float:
 # --- direct library calls doing the same work as an extractor ----------------------------
 
 
+def _gray_each(imgs):
+    """Per image, as a direct caller would: OpenCV's BT.601 luma for colour images."""
+    for img in imgs:
+        yield cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 and img.shape[2] == 3 else img
+
+
 def _direct_hog(est, X):
-    gray = to_gray(X)
     cell = est._cells()[0]
     (_, _), (wh, ww) = est._grid(cell)
     bh, bw = as_pair(est.cells_per_block, "cells_per_block", "HOG")
@@ -77,7 +82,12 @@ def _direct_hog(est, X):
         (cell[1], cell[0]),
         est.orientations,
     )
-    return "cv2.HOGDescriptor.compute", gray, lambda imgs: [hog.compute(g) for g in imgs]
+    imgs = X[..., 0] if X.shape[-1] == 1 else X
+    return (
+        "cv2.cvtColor + cv2.HOGDescriptor.compute",
+        imgs,
+        lambda batch: [hog.compute(g) for g in _gray_each(batch)],
+    )
 
 
 def _direct_lbp(est, X):
@@ -115,15 +125,19 @@ def _direct_haar(est, X):
 
 
 def _direct_sift(est, X):
-    gray = to_gray(X)
-    h, w = gray.shape[1:]
+    """OpenCV's own bag of words: dense SIFT, nearest word by brute force, L1 histogram."""
+    h, w = X.shape[1:3]
     sift = cv2.SIFT_create()
     kps = [
         cv2.KeyPoint(float(x), float(y), float(est.size))
         for y in np.arange(est.step / 2, h, est.step)
         for x in np.arange(est.step / 2, w, est.step)
     ]
-    return "cv2.SIFT.compute (dense grid)", gray, lambda imgs: [sift.compute(g, kps) for g in imgs]
+    bow = cv2.xfeatures2d.BOWImgDescriptorExtractor(sift, cv2.BFMatcher(cv2.NORM_L2))
+    bow.setVocabulary(est.vocabulary_)
+    imgs = X[..., 0] if X.shape[-1] == 1 else X
+    run = lambda batch: [bow.compute(g, kps) for g in _gray_each(batch)]  # noqa: E731
+    return "cv2.xfeatures2d.BOWImgDescriptorExtractor (SIFT)", imgs, run
 
 
 def _filter2d_all(kernels):
@@ -179,11 +193,15 @@ def _direct_daisy(est, X):
     return "skimage.feature.daisy", gray, run
 
 
+#: Rows with a direct library call: label -> (registered name, parameters, call).
+#: The default sift_bow (soft assignment, pyramid, Hellinger) has no library
+#: equivalent, so its comparison row uses the encoding OpenCV's helper implements.
+_SIFT_HARD = {"assignment": "hard", "pyramid": (1,), "normalize": "l1", "rootsift": False}
 DIRECT = {
     "hog": _direct_hog,
     "lbp": _direct_lbp,
     "haar": _direct_haar,
-    "sift_bow": _direct_sift,
+    "sift_bow[hard,1x1,l1]": _direct_sift,
     "gabor": _direct_gabor,
     "conv_kernels": _direct_conv,
     "daisy": _direct_daisy,
@@ -220,10 +238,14 @@ def _transform(est, X, n_jobs):
     return est.transform(X)
 
 
-def bench_one(name: str, X: np.ndarray, repeats: int, fit_n: int) -> dict:
-    """One row of the table for extractor ``name`` on images ``X`` (fitted on ``fit_n``)."""
+def bench_one(name: str, X: np.ndarray, repeats: int, fit_n: int, params=None, label=None) -> dict:
+    """One row for extractor ``name`` (with ``params``) on images ``X``, fitted on ``fit_n``.
+
+    ``label`` names the row (default ``name``) and picks its direct call in :data:`DIRECT`.
+    """
     n = len(X)
-    est = features.build_feature(name)
+    label_row = label or name
+    est = features.build_feature(name, **(params or {}))
     t = time.perf_counter()
     est.fit(X[:fit_n])
     fit_s = time.perf_counter() - t
@@ -232,12 +254,12 @@ def bench_one(name: str, X: np.ndarray, repeats: int, fit_n: int) -> dict:
         s1 = median_seconds(lambda: _transform(est, X, 1), repeats)
         s2 = median_seconds(lambda: _transform(est, X, 2), repeats)
         label, imgs, direct = "-", None, None
-        if name in DIRECT:
-            label, imgs, run = DIRECT[name](est, X)
+        if label_row in DIRECT:
+            label, imgs, run = DIRECT[label_row](est, X)
             direct = len(imgs) / median_seconds(lambda: run(imgs), repeats)
     shape = "x".join(str(s) for s in est.input_shape_)
     return {
-        "feature": name,
+        "feature": label_row,
         "input": shape,
         "dim": est.n_features_out_,
         "fit_s": round(fit_s, 2),
@@ -279,8 +301,11 @@ def main(argv=None):
     for kind in args.kinds.split(","):
         X, src = load_images(kind, args.n, args.data_dir)
         sources.append(f"{kind}: {len(X)} images {X.shape[1:]} from {src}")
-        for name in features.list_features(args.only):
-            row = bench_one(name, X, args.repeats, args.fit_n)
+        jobs = [(name, None, None) for name in features.list_features(args.only)]
+        if "sift_bow" in features.list_features(args.only):
+            jobs.append(("sift_bow", _SIFT_HARD, "sift_bow[hard,1x1,l1]"))
+        for name, params, label in jobs:
+            row = bench_one(name, X, args.repeats, args.fit_n, params, label)
             rows.append(row)
             print(fmt.format(**row), flush=True)
     header = (

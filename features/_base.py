@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from features._validation import check_images
 
 #: Grey value weights (ITU-R BT.601 luma), shared by every extractor.
+#: BT.601 luma weights (R, G, B), for the extractors that want float gray values.
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA as _SkPCA
 
-from features._base import ImageFeature, check_number
+from features._base import LUMA, ImageFeature, check_number
 from features._registry import register_feature
 
 
@@ -46,7 +46,7 @@ class PCAPixels(ImageFeature):
 
     def _pixels(self, X):
         if self.grayscale and X.shape[-1] == 3:
-            X = X @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+            X = X @ LUMA
         return X.reshape(len(X), -1).astype(np.float32) / np.float32(255.0)
 
     def _fit_images(self, X, y):

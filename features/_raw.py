@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from features._base import LUMA
 from features._registry import register_feature
 from features._validation import check_images
 
@@ -41,7 +42,7 @@ class RawPixels(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_images(X, estimator=self, expected_shape=self.input_shape_)
         if self.grayscale and X.shape[-1] == 3:
-            X = X @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+            X = X @ LUMA
         return (X.reshape(len(X), -1).astype(np.float32)) / np.float32(255.0)
 
     def get_feature_names_out(self, input_features=None):

@@ -23,6 +23,7 @@ from cnn._onnx import CvDnnClassifier, export_onnx
 from cnn._registry import MODELS, get_model, list_models, register_model
 from cnn._studies import ablation_configs, plot_ablation, plot_learning_curves, run_ablation
 from cnn._training import (
+    ArrayBatches,
     OneCycle,
     make_augmentation,
     make_dataset,
@@ -32,6 +33,7 @@ from cnn._training import (
 
 __all__ = [
     "MODELS",
+    "ArrayBatches",
     "CvDnnClassifier",
     "KerasClassifier",
     "OneCycle",

@@ -318,11 +318,6 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             )
             callbacks.append(stopper)
 
-        kwargs = {}
-        if isinstance(train, tuple):  # no tf.data: NumPy arrays
-            if aug is not None:
-                raise RuntimeError("augmentation needs tf.data (install tensorflow-cpu)")
-            train, kwargs = train[0], {"y": train[1], "batch_size": self.batch_size}
         t0 = time.perf_counter()
         hist = model.fit(
             train,
@@ -330,8 +325,6 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             validation_data=val,
             callbacks=callbacks,
             verbose=self.verbose,
-            shuffle=not hasattr(train, "prefetch"),  # a tf.data pipeline shuffles itself
-            **kwargs,
         )
         self.fit_time_s_ = time.perf_counter() - t0
 

@@ -1,10 +1,14 @@
 """ONNX export of trained CNNs and inference through OpenCV's ``cv2.dnn``.
 
-Export uses Keras 3's own ``model.export(path, format="onnx")``, which on the
-TensorFlow backend drives tf2onnx (on JAX, jax2onnx) (``tf2onnx`` and ``onnx`` must be
-installed: ``pip install cvbench[onnx]``). Checked here with TensorFlow 2.21,
-Keras 3.15, tf2onnx 1.17, onnx 1.23, protobuf 7: it works; OpenCV 5.1's
-``cv2.dnn.readNetFromONNX`` then matches Keras to ~1e-7.
+Export uses Keras 3's own ``model.export(path, format="onnx")``. On the
+TensorFlow backend that drives tf2onnx (``tf2onnx`` and ``onnx`` must be
+installed); checked with TensorFlow 2.21, Keras 3.15, tf2onnx 1.17, onnx 1.23:
+OpenCV 5.1's ``cv2.dnn.readNetFromONNX`` then matches Keras to ~1e-7. On torch
+it drives ``torch.onnx``, whose graphs OpenCV also reads. On JAX, Keras uses
+jax2onnx, which lowers max pooling to a 4-D ``MaxPool`` that OpenCV 5.1 refuses
+("attribute_proto.ints_size() == 1 || ... == 3"), so a JAX-trained model is
+saved as ``.keras`` and exported by tf2onnx in a TensorFlow subprocess instead
+(TensorFlow is a cvbench dependency; without it the export raises).
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +59,11 @@ def export_onnx(model, path, opset_version=None) -> Path:
     Raises
     ------
     ImportError
-        Without ``tf2onnx``/``onnx``, with the pip line that fixes it.
+        Without ``tf2onnx``/``onnx`` (or, on JAX, TensorFlow), with the pip
+        line that fixes it.
+    RuntimeError
+        When the TensorFlow subprocess that exports a JAX-trained model fails
+        (its stderr is in the message).
 
     References
     ----------
@@ -60,21 +71,74 @@ def export_onnx(model, path, opset_version=None) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return _export_through_tensorflow(model, path, opset_version)
     try:
-        import keras
         import onnx  # noqa: F401
 
-        if keras.backend.backend() == "tensorflow":
+        if backend == "tensorflow":
             import tf2onnx  # noqa: F401
-        elif keras.backend.backend() == "jax":
-            import jax2onnx  # noqa: F401
     except ImportError as exc:
         raise ImportError(
-            f"ONNX export needs the onnx extras ({exc}); pip install 'tf2onnx>=1.16' "
-            "'onnx>=1.15' (TensorFlow backend) or jax2onnx (JAX backend)"
+            f"ONNX export needs the onnx extras ({exc}); pip install 'tf2onnx>=1.16' 'onnx>=1.15'"
         ) from exc
     with _quiet_tf2onnx():
         model.export(str(path), format="onnx", verbose=False, opset_version=opset_version)
+    return path
+
+
+_EXPORT_IN_TENSORFLOW = """
+import sys, keras, numpy as np
+import cnn  # registers the custom layers
+from cnn._onnx import export_onnx
+opset = int(sys.argv[3]) if sys.argv[3] else None
+model = keras.models.load_model(sys.argv[1], compile=False)
+model(np.zeros((1, *model.input_shape[1:]), "float32"))  # export needs a called model
+export_onnx(model, sys.argv[2], opset)
+"""
+
+
+def _export_through_tensorflow(model, path: Path, opset_version) -> Path:
+    """Save ``model`` as ``.keras`` and export it with tf2onnx under TensorFlow."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        raise ImportError(
+            "ONNX export of a JAX-trained model goes through tf2onnx, which needs "
+            "TensorFlow in this environment; pip install tensorflow-cpu tf2onnx onnx"
+        )
+    with tempfile.TemporaryDirectory(prefix="cvbench-export-") as tmp:
+        saved = Path(tmp) / "model.keras"
+        model.save(saved)
+        root = str(Path(__file__).resolve().parents[1])  # cnn importable as in this process
+        pythonpath = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        env = {
+            **os.environ,
+            "KERAS_BACKEND": "tensorflow",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONPATH": pythonpath,
+        }
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _EXPORT_IN_TENSORFLOW,
+                str(saved),
+                str(path),
+                "" if opset_version is None else str(int(opset_version)),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    if proc.returncode != 0 or not path.exists():
+        raise RuntimeError(
+            f"ONNX export through TensorFlow failed (exit {proc.returncode}): "
+            f"{proc.stderr.strip()[-2000:]}"
+        )
     return path
 
 

@@ -2,7 +2,8 @@
 
 Everything here is backend-agnostic Keras 3 except the input pipeline, which
 uses ``tf.data`` when TensorFlow is importable (it is with tensorflow-cpu
-installed, whatever ``KERAS_BACKEND`` says) and plain NumPy batches otherwise.
+installed, whatever ``KERAS_BACKEND`` says) and a Keras ``PyDataset`` of NumPy
+batches otherwise (e.g. a GPU image with JAX but no TensorFlow).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 __all__ = [
     "BatchTimeBudget",
+    "ArrayBatches",
     "EpochTimer",
     "FitScheduleToBudget",
     "OneCycle",
@@ -104,14 +106,16 @@ def make_dataset(X, y, batch_size, *, shuffle=False, augment_layer=None, seed=No
 
     Returns
     -------
-    tf.data.Dataset, or a tuple ``(x, y)`` of float32 arrays without TensorFlow
-    (then augmentation is applied inside the model instead; see
-    :class:`cnn.KerasClassifier`).
+    tf.data.Dataset, or an :class:`ArrayBatches` (a ``keras.utils.PyDataset``
+    doing the same steps in NumPy and the Keras backend) where TensorFlow is
+    not installed.
     """
     try:
         import tensorflow as tf
-    except ImportError:  # pragma: no cover  (tensorflow-cpu is a dependency)
-        return (X.astype(np.float32) / np.float32(255.0), y)
+    except ImportError:
+        return ArrayBatches(
+            X, y, batch_size, shuffle=shuffle, augment_layer=augment_layer, seed=seed
+        )
     ds = tf.data.Dataset.from_tensor_slices((X, y) if y is not None else X)
     if shuffle:
         ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
@@ -119,13 +123,7 @@ def make_dataset(X, y, batch_size, *, shuffle=False, augment_layer=None, seed=No
     # Call the preprocessing layers one by one: inside tf.data each switches
     # to TensorFlow ops whatever the backend, a Sequential around them does not
     # (with KERAS_BACKEND=jax it would try JAX ops on symbolic tf.Tensors).
-    steps = []
-    if augment_layer is not None:
-        steps = (
-            list(augment_layer.layers)
-            if isinstance(augment_layer, keras.Sequential)
-            else [augment_layer]
-        )
+    steps = _augment_steps(augment_layer)
 
     def prep(x, *rest):
         x = tf.cast(x, tf.float32) / 255.0
@@ -135,6 +133,62 @@ def make_dataset(X, y, batch_size, *, shuffle=False, augment_layer=None, seed=No
 
     ds = ds.map(prep, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _augment_steps(augment_layer) -> list:
+    if augment_layer is None:
+        return []
+    if isinstance(augment_layer, keras.Sequential):
+        return list(augment_layer.layers)
+    return [augment_layer]
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Batches of uint8 images as a Keras ``PyDataset``, for machines without TensorFlow.
+
+    The same steps as the ``tf.data`` pipeline of :func:`make_dataset`: a new
+    permutation every epoch (``shuffle``), scaling to [0, 1], then the Keras
+    preprocessing layers with ``training=True``, run by the active backend
+    (on a GPU with JAX they run on the device). Batches are prepared by
+    ``workers`` threads ahead of the training step.
+
+    Parameters
+    ----------
+    X : ndarray of uint8, shape (n, H, W, C)
+    y : ndarray of int, shape (n,), optional
+    batch_size : int
+    shuffle : bool, default=False
+    augment_layer : keras.Layer, optional
+    seed : int, optional
+        Seed of the permutations.
+    workers : int, default=2
+        Threads preparing batches (``keras.utils.PyDataset``).
+    """
+
+    def __init__(
+        self, X, y, batch_size, *, shuffle=False, augment_layer=None, seed=None, workers=2
+    ):
+        super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=8)
+        self.X, self.y = X, y
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.steps = _augment_steps(augment_layer)
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(X)) if shuffle else np.arange(len(X))
+
+    def __len__(self):
+        return math.ceil(len(self.X) / self.batch_size)
+
+    def __getitem__(self, index):
+        idx = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+        x = self.X[idx].astype(np.float32) * np.float32(1.0 / 255.0)
+        for layer in self.steps:
+            x = keras.ops.convert_to_numpy(layer(x, training=True))
+        return x if self.y is None else (x, self.y[idx])
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self._order = self._rng.permutation(len(self.X))
 
 
 @keras.saving.register_keras_serializable(package="cvbench")

@@ -96,8 +96,10 @@ class ImageFeature(TransformerMixin, BaseEstimator):
         One name per output column.
 
     Class attribute ``_prefer`` is ``"threads"`` for extractors whose work runs
-    in C code that releases the GIL (OpenCV, NumPy on large arrays) and
-    ``"processes"`` for Python-heavy ones.
+    in C code that releases the GIL (OpenCV, NumPy on large arrays),
+    ``"processes"`` for Python-heavy ones and ``"inline"`` for ones so cheap
+    (a few microseconds per image) or already multi-threaded (BLAS) that
+    workers only add overhead: ``n_jobs`` is then ignored.
 
     Attributes
     ----------
@@ -179,7 +181,7 @@ class ImageFeature(TransformerMixin, BaseEstimator):
         chunk = int(getattr(self, "chunk_size", None) or self._default_chunk_size)
         bounds = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
         n_jobs = min(effective_n_jobs(getattr(self, "n_jobs", None)), len(bounds))
-        if n_jobs <= 1:
+        if n_jobs <= 1 or self._prefer == "inline":
             for s, e in bounds:
                 out[s:e] = self._transform_chunk(X[s:e])
             return out

@@ -112,7 +112,7 @@ def test_mobilenetv2_pads_small_inputs():
     assert m.output_shape == (None, 10)
     assert any(type(layer).__name__ == "ZeroPadding2D" for layer in m.layers)
     out = m(np.zeros((2, 28, 28, 1), np.float32), training=False)
-    np.testing.assert_allclose(np.asarray(out).sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(out).sum(axis=1), 1.0, rtol=1e-5)
 
 
 def test_resnet50_builds_at_cifar_resolution():

@@ -16,8 +16,9 @@ cnn = pytest.importorskip("cnn")
 
 if keras.backend.backend() == "tensorflow":
     pytest.importorskip("tf2onnx")
-elif keras.backend.backend() == "jax":
-    pytest.importorskip("jax2onnx")
+elif keras.backend.backend() == "jax":  # exported by tf2onnx in a TensorFlow subprocess
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("tf2onnx")
 
 pytestmark = pytest.mark.filterwarnings("ignore:In the future `np.object`:FutureWarning")
 

@@ -145,6 +145,29 @@ def test_dataset_pipeline_scales_and_batches():
     assert sorted(np.concatenate([b[1] for b in batches])) == list(range(10))
 
 
+def test_array_batches_match_the_tf_data_pipeline_steps():
+    # the PyDataset used where TensorFlow is absent: same scaling, batching and shuffling
+    X = np.repeat(np.arange(10, dtype=np.uint8)[:, None, None, None] * 25, 4, axis=1)
+    X = np.repeat(X, 4, axis=2)  # (10, 4, 4, 1), image i filled with 25 * i
+    ds = cnn.ArrayBatches(X, np.arange(10), 4, shuffle=True, seed=0)
+    assert len(ds) == 3
+    first = [ds[i] for i in range(len(ds))]
+    assert [len(b[1]) for b in first] == [4, 4, 2]
+    for xb, yb in first:  # labels stay with their images, pixels scaled to [0, 1]
+        assert xb.dtype == np.float32
+        np.testing.assert_allclose(xb[:, 0, 0, 0], yb * 25 / 255, rtol=1e-6)
+    assert sorted(np.concatenate([b[1] for b in first])) == list(range(10))
+    ds.on_epoch_end()
+    second = np.concatenate([ds[i][1] for i in range(len(ds))])
+    assert sorted(second) == list(range(10))
+    assert [list(b[1]) for b in first] != [list(ds[i][1]) for i in range(len(ds))]
+    flip = keras.layers.RandomFlip("horizontal", seed=0)
+    Xg = np.tile(np.arange(4, dtype=np.uint8)[None, None, :, None], (64, 4, 1, 1))
+    xb = cnn.ArrayBatches(Xg, None, 64, augment_layer=flip)[0]
+    flipped = xb[:, 0, 0, 0] > xb[:, 0, 3, 0]
+    assert 0 < flipped.sum() < 64  # some images mirrored, not all
+
+
 def test_time_to_accuracy():
     hist = {"val_accuracy": [0.5, 0.8, 0.95, 0.99]}
     assert cnn.time_to_accuracy(hist, [2.0, 1.0, 1.0, 1.0], 0.9) == pytest.approx(4.0)

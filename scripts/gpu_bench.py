@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""GPU benchmark: simple_convnet on MNIST and ResNet-20 on CIFAR-10, rows to CSV.
+"""GPU benchmark: simple_convnet on MNIST, ResNet-20 and ResNet-9 on CIFAR-10, rows to CSV.
 
 Meant for a machine with one GPU, no network, under 10 minutes in all::
 
@@ -66,7 +66,13 @@ FIELDS = [
 
 
 def cells(smoke: bool) -> list[dict]:
-    """The two benchmark cells (full GPU configs, or tiny ones for ``--smoke``)."""
+    """The benchmark cells (full GPU configs, or tiny ones for ``--smoke``).
+
+    ResNet-20 is the paper's network (floor: 91% with augmentation); the
+    94% time-to-accuracy target needs a wider network, so the third cell is
+    Page's DAWNBench ResNet-9 with his schedule (one-cycle SGD peaking at 0.4
+    around epoch 5 of 24, batch 512, weight decay 5e-4, flip + translate).
+    """
     mnist = dict(
         dataset="mnist",
         targets=(0.99,),
@@ -100,7 +106,24 @@ def cells(smoke: bool) -> list[dict]:
         n_train=256 if smoke else None,
         n_test=256 if smoke else None,
     )
-    return [mnist, cifar]
+    resnet9 = dict(
+        dataset="cifar10",
+        targets=(0.90, 0.93, 0.94),
+        est=dict(
+            model="resnet9",
+            epochs=1 if smoke else 24,
+            batch_size=128 if smoke else 512,
+            optimizer="sgd",
+            learning_rate=0.4,
+            momentum=0.9,
+            lr_schedule="one_cycle",
+            augment="flip_translate",
+            max_time_s=180,
+        ),
+        n_train=256 if smoke else None,
+        n_test=256 if smoke else None,
+    )
+    return [mnist, cifar, resnet9]
 
 
 def load(name: str, data_dir: str | None, synthetic: bool):
@@ -201,7 +224,10 @@ def main(argv=None) -> list[dict]:
     p.add_argument("--data-dir", default=os.environ.get("CVBENCH_DATA_DIR"))
     p.add_argument("--smoke", action="store_true", help="tiny subsets, 1 epoch (CPU check)")
     p.add_argument("--synthetic", action="store_true", help="random images instead of data files")
-    p.add_argument("--only", choices=["mnist", "cifar10"], help="run one cell")
+    p.add_argument(
+        "--only",
+        help="comma-separated datasets or models to run (mnist, cifar10, resnet9, ...)",
+    )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
 
@@ -212,7 +238,7 @@ def main(argv=None) -> list[dict]:
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for cell in cells(args.smoke):
-        if args.only and cell["dataset"] != args.only:
+        if args.only and not {cell["dataset"], cell["est"]["model"]} & set(args.only.split(",")):
             continue
         t = time.perf_counter()
         row = run_cell(cell, args.data_dir, args.synthetic, args.seed, smoke=args.smoke)

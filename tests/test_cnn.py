@@ -88,6 +88,16 @@ def test_cnn_bn_rejects_bad_switch():
         cnn.get_model("cnn_bn").build(input_shape=(16, 16, 1), num_classes=2, pooling="median")
 
 
+def test_resnet9_matches_page_dawnbench_network():
+    m = cnn.get_model("resnet9").build(input_shape=(32, 32, 3), num_classes=10)
+    assert m.count_params() == 6_577_600  # 6.57M as in Page's ResNet-9
+    assert m.output_shape == (None, 10)
+    out = keras.ops.convert_to_numpy(m(np.zeros((2, 32, 32, 3), np.float32), training=False))
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(ValueError, match="at least 8x8"):
+        cnn.get_model("resnet9").build(input_shape=(4, 4, 3), num_classes=10)
+
+
 def test_resnet20_param_count():
     m = cnn.get_model("resnet20").build(input_shape=(32, 32, 3), num_classes=10)
     # He et al. 2016, Table 6: 0.27M. Option A (parameter-free shortcuts).

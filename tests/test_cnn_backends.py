@@ -87,6 +87,6 @@ def test_gpu_script_runs_on_jax_without_tensorflow(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = pd.read_csv(out)
     # resnet20 trains with flip + translate augmentation through ArrayBatches
-    assert list(rows["model"]) == ["simple_convnet", "resnet20"]
+    assert list(rows["model"]) == ["simple_convnet", "resnet20", "resnet9"]
     assert set(rows["backend"]) == {"jax"}
     assert (rows["epochs_run"] == 1).all()

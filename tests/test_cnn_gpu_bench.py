@@ -25,17 +25,27 @@ def _load_script():
 
 
 def _check(rows, out):
-    assert [r["dataset"] for r in rows] == ["mnist", "cifar10"]
+    assert [(r["dataset"], r["model"]) for r in rows] == [
+        ("mnist", "simple_convnet"),
+        ("cifar10", "resnet20"),
+        ("cifar10", "resnet9"),
+    ]
     with open(out, newline="") as f:
         read = list(csv.DictReader(f))
-    assert len(read) == 2
+    assert len(read) == 3
     for r in read:
         assert r["backend"] and r["device"]
         assert 0.0 <= float(r["test_accuracy"]) <= 1.0
         assert float(r["infer_images_per_s_b1024"]) > 0 and float(r["latency_b1_ms"]) > 0
         assert isinstance(json.loads(r["time_to_target_s"]), dict)
         assert len(json.loads(r["epoch_test_accuracy"])) == int(r["epochs_run"]) == 1
-    assert read[1]["model"] == "resnet20" and int(read[1]["n_params"]) == 271_098
+    assert int(read[1]["n_params"]) == 271_098 and int(read[2]["n_params"]) == 6_577_600
+
+
+def test_gpu_bench_only_selects_cells(tmp_path):
+    out = tmp_path / "rows.csv"
+    rows = _load_script().main(["--smoke", "--synthetic", "--only", "mnist", "--out", str(out)])
+    assert [r["model"] for r in rows] == ["simple_convnet"]
 
 
 def test_gpu_bench_smoke_synthetic(tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -73,6 +74,7 @@ COLUMNS: tuple[str, ...] = (
     "train_images_per_s",
     "time_to_target_s",
     "stopped_by",
+    "resumed_epochs",
     "wall_s",
     # environment
     "python_version",
@@ -161,6 +163,10 @@ class RunDir:
                 self.cells / f"{row['cell_id']}.json", json.dumps(row, indent=1, sort_keys=True)
             )
 
+    def work_dir(self, cell_id: str) -> Path:
+        """Scratch folder of an unfinished cell (a CNN's per-epoch checkpoint lives there)."""
+        return self.cells / f"{cell_id}.partial"
+
     @property
     def csv_path(self) -> Path:
         return self.path / "results.csv"
@@ -170,7 +176,12 @@ class RunDir:
         return self.path / "report.md"
 
     def add(self, row: Mapping[str, Any]) -> None:
-        """Persist one finished row, then rebuild ``results.csv``."""
+        """Persist one finished row, then rebuild ``results.csv``.
+
+        A row without error also removes the cell's work dir (:meth:`work_dir`),
+        only now that the row is on disk; a failed cell keeps it, so that a
+        rerun resumes from its checkpoint.
+        """
         unknown = set(row) - set(COLUMNS)
         if unknown:
             raise ValueError(f"row has columns outside the schema: {sorted(unknown)}")
@@ -178,6 +189,8 @@ class RunDir:
         atomic_write_text(
             self.cells / f"{row['cell_id']}.json", json.dumps(record, indent=1, sort_keys=True)
         )
+        if not row.get("error"):  # the row is durable: the cell's scratch state can go
+            shutil.rmtree(self.work_dir(row["cell_id"]), ignore_errors=True)
         self.write_csv()
 
     def rows(self) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -271,7 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"profile {plan.profile}: {plan.description}")
 
     done = run_dir.finished()
-    todo = [c for c in cells if c.cell_id not in done]
+    # unfinished cells keep scratch state (a CNN's epoch checkpoints) in their
+    # work dir, so that --resume continues a killed cell mid-training
+    todo = [
+        replace(c, work_dir=str(run_dir.work_dir(c.cell_id)))
+        for c in cells
+        if c.cell_id not in done
+    ]
     print(f"{len(todo)} cells to run, results in {run_dir.path}/", flush=True)
     executor = make_executor(args.executor)
     t0 = time.perf_counter()

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
+from cnn._checkpoint import EpochCheckpoint, training_fingerprint
 from cnn._device import accelerator
 from cnn._registry import get_model
 from cnn._training import (
@@ -92,6 +93,18 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         draws one, stored in ``seed_`` either way.
     verbose : int, default=0
         Keras ``fit`` verbosity.
+    callbacks : list of keras.callbacks.Callback, optional
+        Extra callbacks for ``fit`` (e.g. ``keras.callbacks.CSVLogger``),
+        run after the estimator's own.
+    checkpoint_dir : str or path-like, optional
+        Folder for a snapshot of the training after every epoch (weights,
+        optimizer state, history, time spent; :class:`cnn._checkpoint.EpochCheckpoint`).
+        If it holds the snapshot of an interrupted ``fit`` with the same
+        hyper-parameters and data, ``fit`` resumes after its last epoch; time
+        already spent counts against ``max_time_s``. Resumed training is
+        statistically, not bitwise, the same (the data order restarts from
+        the seed), and ``early_stopping`` restarts its patience. Removed when
+        ``fit`` completes. A snapshot of another training raises ``ValueError``.
 
     Attributes
     ----------
@@ -116,6 +129,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     backend_, device_ : str
     dtype_policy_ : str
     stopped_by_ : {None, "early_stopping", "time_budget"}
+    resumed_epochs_ : int
+        Epochs restored from ``checkpoint_dir`` (0: trained from scratch).
+    resumed_fit_s_ : float
+        Training wall seconds of the interrupted fits that were resumed.
 
     References
     ----------
@@ -145,6 +162,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         predict_batch_size=512,
         random_state=None,
         verbose=0,
+        callbacks=None,
+        checkpoint_dir=None,
     ):
         self.model = model
         self.model_params = model_params
@@ -167,6 +186,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         self.predict_batch_size = predict_batch_size
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
 
     # ------------------------------------------------------------------ fit
     def _policy(self, platform: str) -> str:
@@ -317,21 +338,40 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 monitor=monitor, patience=int(self.early_stopping), restore_best_weights=True
             )
             callbacks.append(stopper)
+        callbacks.extend(self.callbacks or ())
+        checkpoint, initial_epoch = None, 0
+        if self.checkpoint_dir is not None:
+            parts = {"timer": timer, "budget": budget, "fitter": fitter}
+            checkpoint = EpochCheckpoint(
+                self.checkpoint_dir,
+                self._fingerprint(X_tr, y_tr, X_val, y_val),
+                {k: v for k, v in parts.items() if v is not None},
+            )
+            callbacks.append(checkpoint)  # last: the parts have recorded the epoch
+            initial_epoch = checkpoint.restore(model)
+        self.resumed_epochs_ = initial_epoch
+        self.resumed_fit_s_ = float(sum(timer.epoch_s))
 
         t0 = time.perf_counter()
-        hist = model.fit(
-            train,
-            epochs=self.epochs,
-            validation_data=val,
-            callbacks=callbacks,
-            verbose=self.verbose,
-        )
-        self.fit_time_s_ = time.perf_counter() - t0
+        history = {}
+        if initial_epoch < self.epochs and not (checkpoint and checkpoint.restored_stop):
+            history = model.fit(
+                train,
+                epochs=self.epochs,
+                initial_epoch=initial_epoch,
+                validation_data=val,
+                callbacks=callbacks,
+                verbose=self.verbose,
+            ).history
+        self.fit_time_s_ = self.resumed_fit_s_ + time.perf_counter() - t0
+        if checkpoint is not None:
+            history = checkpoint.history  # restored epochs, then this fit's
+            checkpoint.clear()
 
         self.model_ = model
-        self.history_ = {k: [float(v) for v in hist.history.get(k, [])] for k in _HISTORY_KEYS}
-        if "learning_rate" in hist.history:
-            self.history_["learning_rate"] = [float(v) for v in hist.history["learning_rate"]]
+        self.history_ = {k: [float(v) for v in history.get(k, [])] for k in _HISTORY_KEYS}
+        if "learning_rate" in history:
+            self.history_["learning_rate"] = [float(v) for v in history["learning_rate"]]
         self.epoch_times_s_ = [float(t) for t in timer.train_s]
         self.epoch_wall_s_ = [float(t) for t in timer.epoch_s]
         full = int(np.ceil(len(X_tr) / self.batch_size))
@@ -348,6 +388,14 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         elif stopper is not None and stopper.stopped_epoch > 0:
             self.stopped_by_ = "early_stopping"
         return self
+
+    def _fingerprint(self, X_tr, y_tr, X_val, y_val) -> str:
+        """What a checkpoint is valid for: hyper-parameters, training and validation data."""
+        operational = {"verbose", "callbacks", "checkpoint_dir", "predict_batch_size"}
+        params = {k: v for k, v in self.get_params().items() if k not in operational}
+        if X_val is not None:
+            params["validation"] = training_fingerprint({}, X_val, y_val)
+        return training_fingerprint(params, X_tr, y_tr)
 
     def _throughput(self, n_train: int) -> float:
         times, steps = self.epoch_times_s_, self.epoch_steps_

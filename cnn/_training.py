@@ -337,6 +337,13 @@ class EpochTimer(keras.callbacks.Callback):
         self.epoch_s.append(t - self._t0)
         self._t0 = None
 
+    def get_state(self) -> dict:
+        """What a resumed fit needs (:class:`cnn._checkpoint.EpochCheckpoint`)."""
+        return {"train_s": list(self.train_s), "epoch_s": list(self.epoch_s)}
+
+    def set_state(self, state: dict) -> None:
+        self.train_s, self.epoch_s = list(state["train_s"]), list(state["epoch_s"])
+
 
 class TimeBudget(keras.callbacks.Callback):
     """Stop training at an epoch end once ``max_time_s`` would be exceeded.
@@ -351,6 +358,9 @@ class TimeBudget(keras.callbacks.Callback):
     steps : list of int or None
         Optimizer steps per epoch (``None``: not counted, whole epochs).
     stopped : bool
+    elapsed_before_s : float
+        Seconds spent by earlier, interrupted fits of the same training
+        (restored by :meth:`set_state`); they count against the budget.
     """
 
     async_safe = True
@@ -360,7 +370,12 @@ class TimeBudget(keras.callbacks.Callback):
         self.max_time_s = float(max_time_s)
         self.stopped = False
         self.steps = None
+        self.elapsed_before_s = 0.0
         self._t0 = self._te = None
+
+    def elapsed_s(self) -> float:
+        """Training wall seconds so far, earlier interrupted fits included."""
+        return self.elapsed_before_s + (time.perf_counter() - self._t0)
 
     def on_train_begin(self, logs=None):
         self._t0 = time.perf_counter()
@@ -370,9 +385,20 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         now = time.perf_counter()
-        if (now - self._t0) + (now - self._te) > self.max_time_s:
+        if self.elapsed_s() + (now - self._te) > self.max_time_s:
             self.stopped = True
             self.model.stop_training = True
+
+    def get_state(self) -> dict:
+        """What a resumed fit needs (:class:`cnn._checkpoint.EpochCheckpoint`)."""
+        steps = None if self.steps is None else list(self.steps)
+        return {"elapsed_s": self.elapsed_s(), "steps": steps, "stopped": self.stopped}
+
+    def set_state(self, state: dict) -> None:
+        self.elapsed_before_s = float(state["elapsed_s"])
+        self.stopped = bool(state["stopped"])
+        if self.steps is not None and state["steps"] is not None:
+            self.steps = list(state["steps"])
 
 
 class BatchTimeBudget(TimeBudget):
@@ -394,7 +420,7 @@ class BatchTimeBudget(TimeBudget):
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps[-1] = batch + 1
-        if time.perf_counter() - self._t0 >= self.max_time_s:
+        if self.elapsed_s() >= self.max_time_s:
             self.stopped = True
             self.model.stop_training = True
 
@@ -432,6 +458,7 @@ class FitScheduleToBudget(keras.callbacks.Callback):
         self.steps_per_epoch = int(steps_per_epoch)
         self.epochs = int(epochs)
         self.planned_epochs = int(epochs)
+        self.elapsed_before_s = 0.0
         self._t0 = self._te = None
         self._walls = []
 
@@ -447,11 +474,24 @@ class FitScheduleToBudget(keras.callbacks.Callback):
         steady = self._walls[1:] or self._walls
         per_epoch = 1.05 * float(np.mean(steady[-3:]))  # 5% margin for noise
         done = epoch + 1
-        left = int((self.max_time_s - (now - self._t0)) // per_epoch)
+        elapsed = self.elapsed_before_s + (now - self._t0)
+        left = int((self.max_time_s - elapsed) // per_epoch)
         self.planned_epochs = max(done, min(self.epochs, done + left))
         self.schedule.set_total_steps(self.planned_epochs * self.steps_per_epoch)
         if done >= self.planned_epochs:
             self.model.stop_training = True
+
+    def get_state(self) -> dict:
+        """What a resumed fit needs (:class:`cnn._checkpoint.EpochCheckpoint`)."""
+        elapsed = self.elapsed_before_s + (time.perf_counter() - self._t0)
+        return {"elapsed_s": elapsed, "walls": list(self._walls), "planned": self.planned_epochs}
+
+    def set_state(self, state: dict) -> None:
+        """Restore the plan, and the schedule's length with it."""
+        self.elapsed_before_s = float(state["elapsed_s"])
+        self._walls = list(state["walls"])
+        self.planned_epochs = int(state["planned"])
+        self.schedule.set_total_steps(self.planned_epochs * self.steps_per_epoch)
 
 
 def time_to_accuracy(history, epoch_times_s, target: float, key: str = "val_accuracy"):

@@ -72,3 +72,40 @@ def test_cell_process_ends_when_the_runner_is_killed(tmp_path):
     for p in alive:
         p.kill()
     assert not alive, "the cell process outlived its runner"
+
+
+def test_killed_cnn_cell_resumes_after_its_last_epoch(tmp_path):
+    """A kill mid-training loses at most the epoch in progress: --resume goes on from the last."""
+    out = tmp_path / "results"
+    cfg = tmp_path / "cnn.toml"
+    cfg.write_text(
+        '[run]\ndatasets = ["mnist_sample"]\nmethods = ["simple_convnet"]\ncv_dnn = false\n'
+        '[[params]]\nmethod = "simple_convnet"\nepochs = 6\nbatch_size = 32\n'
+        "validation_split = 0.0\n"
+    )
+    argv = [
+        sys.executable, "-m", "benchmarks.run", "--config", str(cfg), "--out", str(out),
+        "--run-id", "c", "--n-train", "1000", "--n-test", "200", "--no-cache",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cells = out / "c" / "cells"
+    deadline = time.monotonic() + 180
+    latest = []
+    while time.monotonic() < deadline and not latest and proc.poll() is None:
+        latest = list(cells.glob("*.partial/checkpoint/latest"))
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)  # the cell process follows its runner
+    proc.wait()
+    assert latest, "the cell should have written an epoch checkpoint before the kill"
+    assert not list(cells.glob("*.json")), "the kill should land mid-training"
+
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--resume", str(out / "c")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = pd.read_csv(out / "c" / "results.csv").iloc[0]
+    assert row["error"] != row["error"]  # NaN: no error
+    assert 1 <= row["resumed_epochs"] < 6 and row["epochs_run"] == 6
+    assert not list(cells.glob("*.partial")), "the finished cell's work dir is gone"

@@ -126,34 +126,28 @@ def cells(smoke: bool) -> list[dict]:
     return [mnist, cifar, resnet9]
 
 
-def load(name: str, data_dir: str | None, synthetic: bool):
-    """``(x_train, y_train, x_test, y_test)`` uint8 NHWC from the data files."""
+def load(name: str, data_dir: str | None, synthetic: bool, n_train, n_test, seed: int = 0):
+    """``(x_train, y_train, x_test, y_test)``, uint8 NHWC, through the project's loader.
+
+    ``n_train`` / ``n_test``: stratified seeded subsets (None: the whole split).
+    ``synthetic``: random images of the dataset's shape instead of files.
+    """
     if synthetic:
-        rng = np.random.default_rng(0)
+        rng = np.random.default_rng(seed)
         shape = (28, 28, 1) if name == "mnist" else (32, 32, 3)
+        n_tr, n_te = min(n_train or 512, 512), min(n_test or 512, 512)
         return (
-            rng.integers(0, 256, (512, *shape)).astype(np.uint8),
-            rng.integers(0, 10, 512),
-            rng.integers(0, 256, (512, *shape)).astype(np.uint8),
-            rng.integers(0, 10, 512),
+            rng.integers(0, 256, (n_tr, *shape)).astype(np.uint8),
+            rng.integers(0, 10, n_tr),
+            rng.integers(0, 256, (n_te, *shape)).astype(np.uint8),
+            rng.integers(0, 10, n_te),
         )
     if not data_dir:
         raise SystemExit("set --data-dir or CVBENCH_DATA_DIR (or use --synthetic)")
-    fname = {"mnist": "mnist.npz", "cifar10": "cifar10-jpeg.npz"}[name]
-    with np.load(Path(data_dir) / fname) as d:
-        arrs = [d[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    for i in (0, 2):
-        if arrs[i].ndim == 3:
-            arrs[i] = arrs[i][..., None]
-    arrs[1], arrs[3] = arrs[1].reshape(-1), arrs[3].reshape(-1)
-    return tuple(arrs)
+    from benchmarks.datasets import load_dataset
 
-
-def _subset(x, y, n, seed=0):
-    if n is None or n >= len(x):
-        return x, y
-    idx = np.random.default_rng(seed).permutation(len(x))[:n]
-    return x[idx], y[idx]
+    d = load_dataset(name, data_dir=data_dir, n_train=n_train, n_test=n_test, seed=seed)
+    return d.x_train, d.y_train, d.x_test, d.y_test
 
 
 def inference_speed(est, x, min_s: float = 1.0, n_latency: int = 200) -> tuple[float, float]:
@@ -179,9 +173,9 @@ def inference_speed(est, x, min_s: float = 1.0, n_latency: int = 200) -> tuple[f
 def run_cell(cell: dict, data_dir, synthetic: bool, seed: int, smoke: bool = False) -> dict:
     import cnn
 
-    xtr, ytr, xte, yte = load(cell["dataset"], data_dir, synthetic)
-    xtr, ytr = _subset(xtr, ytr, cell["n_train"], seed)
-    xte, yte = _subset(xte, yte, cell["n_test"], seed)
+    xtr, ytr, xte, yte = load(
+        cell["dataset"], data_dir, synthetic, cell["n_train"], cell["n_test"], seed
+    )
     est = cnn.KerasClassifier(**cell["est"], random_state=seed, verbose=0)
     est.fit(xtr, ytr, validation_data=(xte, yte))
     acc = float(np.mean(est.predict(xte) == yte))

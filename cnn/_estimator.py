@@ -359,6 +359,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 train,
                 epochs=self.epochs,
                 initial_epoch=initial_epoch,
+                shuffle=False,  # the input pipeline reshuffles every epoch itself
                 validation_data=val,
                 callbacks=callbacks,
                 verbose=self.verbose,

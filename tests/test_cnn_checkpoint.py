@@ -125,17 +125,22 @@ def test_time_budget_counts_the_interrupted_attempts(tmp_path, digits):
     with pytest.raises(Interrupted):
         KerasClassifier(**kw, checkpoint_dir=ckpt, callbacks=[InterruptAt(2)]).fit(X, y)
     state = json.loads((ckpt / "epoch-0002" / "state.json").read_text())
-    spent = state["parts"]["budget"]["elapsed_s"]
-    assert spent > 0 and state["parts"]["fitter"]["planned"] == 50
+    parts = state["parts"]
+    assert parts["budget"]["elapsed_s"] > 0
+    tensorflow = keras.backend.backend() == "tensorflow"
+    if tensorflow:  # the one-cycle is re-planned to the budget on TensorFlow only
+        assert parts["fitter"]["planned"] == 50
     # pretend the interrupted attempts used up the whole budget: the resumed
-    # fit must stop after its first step (a budget restarting from zero would
-    # train on for 48 epochs)
+    # fit must stop at once (after one step on TensorFlow, whose budget is
+    # checked per batch; after one epoch elsewhere), where a budget restarting
+    # from zero would train on for 48 epochs
     for part in ("budget", "fitter"):
-        state["parts"][part]["elapsed_s"] = kw["max_time_s"]
+        if part in parts:
+            parts[part]["elapsed_s"] = kw["max_time_s"]
     (ckpt / "epoch-0002" / "state.json").write_text(json.dumps(state))
     est = KerasClassifier(**kw, checkpoint_dir=ckpt).fit(X, y)
     assert len(est.history_["loss"]) == 3 and est.stopped_by_ == "time_budget"
-    assert est.epoch_steps_ == [4, 4, 1]
+    assert est.epoch_steps_ == [4, 4, 1 if tensorflow else 4]
     assert est.resumed_fit_s_ == pytest.approx(sum(state["parts"]["timer"]["epoch_s"]))
 
 

@@ -139,6 +139,10 @@ def time_to_target_table(df: pd.DataFrame) -> pd.DataFrame:
         line["fit s"] = f"{float(r['fit_s']):,.1f}"
         stop = r.get("stopped_by")
         line["stopped by"] = "" if stop is None or pd.isna(stop) else str(stop)
+        resumed = r.get("resumed_epochs")
+        if resumed is not None and not pd.isna(resumed) and int(resumed) > 0:
+            note = f"(resumed after epoch {int(resumed)})"
+            line["stopped by"] = f"{line['stopped by']} {note}".strip()
         lines.append(line)
     if not lines:
         return pd.DataFrame()

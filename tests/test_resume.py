@@ -81,7 +81,7 @@ def test_killed_cnn_cell_resumes_after_its_last_epoch(tmp_path):
     cfg.write_text(
         '[run]\ndatasets = ["mnist_sample"]\nmethods = ["simple_convnet"]\ncv_dnn = false\n'
         '[[params]]\nmethod = "simple_convnet"\nepochs = 6\nbatch_size = 32\n'
-        "validation_split = 0.0\n"
+        "validation_split = 0.0\neval_test_each_epoch = true\n"
     )
     argv = [
         sys.executable, "-m", "benchmarks.run", "--config", str(cfg), "--out", str(out),
@@ -109,3 +109,4 @@ def test_killed_cnn_cell_resumes_after_its_last_epoch(tmp_path):
     assert row["error"] != row["error"]  # NaN: no error
     assert 1 <= row["resumed_epochs"] < 6 and row["epochs_run"] == 6
     assert not list(cells.glob("*.partial")), "the finished cell's work dir is gone"
+    assert f"(resumed after epoch {row['resumed_epochs']})" in (out / "c" / "report.md").read_text()

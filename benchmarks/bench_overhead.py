@@ -47,19 +47,27 @@ def plain_keras_fit(x_train, y_train, epochs: int, batch_size: int = 128, seed: 
 
 
 def runner_fit(dataset: str, data_dir: str | None, epochs: int, batch_size: int = 128) -> dict:
-    """The same training through the runner's cell (the row's ``fit_s``)."""
+    """The same training through the runner's cell (the row's ``fit_s``).
+
+    With a work dir, as the runner gives every cell: the epoch checkpoints
+    (and the data fingerprint they need) are part of the measured cost.
+    """
+    import tempfile
+
     from benchmarks.cell import CellConfig, run_cell
 
-    row = run_cell(
-        CellConfig(
-            dataset=dataset,
-            method="simple_convnet",
-            params={"epochs": epochs, "batch_size": batch_size},
-            data_dir=data_dir,
-            latency_repeats=5,
-            train_eval_max=1000,
+    with tempfile.TemporaryDirectory(prefix="cvbench-overhead-") as work:
+        row = run_cell(
+            CellConfig(
+                dataset=dataset,
+                method="simple_convnet",
+                params={"epochs": epochs, "batch_size": batch_size},
+                data_dir=data_dir,
+                latency_repeats=5,
+                train_eval_max=1000,
+                work_dir=work,
+            )
         )
-    )
     if row["error"]:
         raise RuntimeError(row["error"])
     return row

@@ -105,6 +105,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         statistically, not bitwise, the same (the data order restarts from
         the seed), and ``early_stopping`` restarts its patience. Removed when
         ``fit`` completes. A snapshot of another training raises ``ValueError``.
+    checkpoint_every_s : float, default=60.0
+        Least training seconds between two snapshots (0: after every epoch);
+        a kill loses at most this much training, and short epochs (on a GPU)
+        do not pay for a snapshot each.
 
     Attributes
     ----------
@@ -164,6 +168,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         verbose=0,
         callbacks=None,
         checkpoint_dir=None,
+        checkpoint_every_s=60.0,
     ):
         self.model = model
         self.model_params = model_params
@@ -188,6 +193,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every_s = checkpoint_every_s
 
     # ------------------------------------------------------------------ fit
     def _policy(self, platform: str) -> str:
@@ -346,6 +352,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 self.checkpoint_dir,
                 self._fingerprint(X_tr, y_tr, X_val, y_val),
                 {k: v for k, v in parts.items() if v is not None},
+                every_s=self.checkpoint_every_s,
             )
             callbacks.append(checkpoint)  # last: the parts have recorded the epoch
             initial_epoch = checkpoint.restore(model)
@@ -392,7 +399,13 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _fingerprint(self, X_tr, y_tr, X_val, y_val) -> str:
         """What a checkpoint is valid for: hyper-parameters, training and validation data."""
-        operational = {"verbose", "callbacks", "checkpoint_dir", "predict_batch_size"}
+        operational = {
+            "verbose",
+            "callbacks",
+            "checkpoint_dir",
+            "checkpoint_every_s",
+            "predict_batch_size",
+        }
         params = {k: v for k, v in self.get_params().items() if k not in operational}
         if X_val is not None:
             params["validation"] = training_fingerprint({}, X_val, y_val)

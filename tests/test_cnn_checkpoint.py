@@ -63,6 +63,7 @@ BASE = dict(
     learning_rate=3e-3,
     lr_schedule="one_cycle",
     random_state=0,
+    checkpoint_every_s=0.0,  # a snapshot after every epoch
 )
 
 
@@ -160,7 +161,7 @@ def test_snapshot_is_atomic_and_keeps_only_the_newest(tmp_path):
 
 def test_runner_cell_resumes_from_its_work_dir(tmp_path):
     """The row of a resumed cell says so and counts the earlier training time."""
-    params = {"epochs": 3, "batch_size": 64, "validation_split": 0.0}
+    params = {"epochs": 3, "batch_size": 64, "validation_split": 0.0, "checkpoint_every_s": 0}
     cfg = CellConfig(
         "mnist_sample",
         "simple_convnet",
@@ -182,3 +183,17 @@ def test_runner_cell_resumes_from_its_work_dir(tmp_path):
     assert row["resumed_epochs"] == 2 and row["epochs_run"] == 3
     assert len(json.loads(row["history_json"])["epoch_times_s"]) == 3
     assert not (tmp_path / "work" / "checkpoint").exists(), "the completed fit removed it"
+
+
+def test_snapshots_are_spaced_by_every_s_but_the_stopping_epoch_is_kept(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(keras.optimizers.SGD(0.1), loss="mse")
+    cb = EpochCheckpoint(tmp_path / "c", "f" * 16, parts={}, every_s=3600.0)
+    cb.set_model(model)
+    cb.on_train_begin()
+    for epoch in range(3):
+        cb.on_epoch_end(epoch, {"loss": 1.0})
+    assert cb.latest() is None, "no snapshot within the first hour"
+    model.stop_training = True  # a budget or plan stops training here
+    cb.on_epoch_end(3, {"loss": 0.5})
+    assert cb.latest().name == "epoch-0004"

@@ -81,7 +81,7 @@ def test_killed_cnn_cell_resumes_after_its_last_epoch(tmp_path):
     cfg.write_text(
         '[run]\ndatasets = ["mnist_sample"]\nmethods = ["simple_convnet"]\ncv_dnn = false\n'
         '[[params]]\nmethod = "simple_convnet"\nepochs = 6\nbatch_size = 32\n'
-        "validation_split = 0.0\neval_test_each_epoch = true\n"
+        "validation_split = 0.0\neval_test_each_epoch = true\ncheckpoint_every_s = 0\n"
     )
     argv = [
         sys.executable, "-m", "benchmarks.run", "--config", str(cfg), "--out", str(out),

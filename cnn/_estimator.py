@@ -102,8 +102,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         If it holds the snapshot of an interrupted ``fit`` with the same
         hyper-parameters and data, ``fit`` resumes after its last epoch; time
         already spent counts against ``max_time_s``. Resumed training is
-        statistically, not bitwise, the same (the data order restarts from
-        the seed), and ``early_stopping`` restarts its patience. Removed when
+        statistically, not bitwise, the same (data order and augmentation
+        are drawn from ``seed_`` plus the epochs done), and ``early_stopping``
+        restarts its patience. Removed when
         ``fit`` completes. A snapshot of another training raises ``ValueError``.
     checkpoint_every_s : float, default=60.0
         Least training seconds between two snapshots (0: after every epoch);
@@ -318,13 +319,6 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             jit_compile=self.jit_compile,
         )
 
-        aug = make_augmentation(self.augment, self.input_shape_, seed=self.seed_)
-        train = make_dataset(
-            X_tr, y_tr, self.batch_size, shuffle=True, augment_layer=aug, seed=self.seed_
-        )
-        val = None
-        if X_val is not None:
-            val = make_dataset(X_val, y_val, self.predict_batch_size)
         timer = EpochTimer()
         callbacks = [timer]
         budget = None
@@ -339,7 +333,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(fitter)
         stopper = None
         if self.early_stopping:
-            monitor = self.monitor if val is not None else self.monitor.removeprefix("val_")
+            monitor = self.monitor if X_val is not None else self.monitor.removeprefix("val_")
             stopper = keras.callbacks.EarlyStopping(
                 monitor=monitor, patience=int(self.early_stopping), restore_best_weights=True
             )
@@ -358,6 +352,17 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             initial_epoch = checkpoint.restore(model)
         self.resumed_epochs_ = initial_epoch
         self.resumed_fit_s_ = float(sum(timer.epoch_s))
+
+        # a resumed fit draws new data orders and augmentations (seed moved on
+        # by the epochs done) instead of replaying those of the first epochs
+        data_seed = self.seed_ + initial_epoch
+        aug = make_augmentation(self.augment, self.input_shape_, seed=data_seed)
+        train = make_dataset(
+            X_tr, y_tr, self.batch_size, shuffle=True, augment_layer=aug, seed=data_seed
+        )
+        val = None
+        if X_val is not None:
+            val = make_dataset(X_val, y_val, self.predict_batch_size)
 
         t0 = time.perf_counter()
         history = {}

@@ -136,6 +136,25 @@ def test_augmentation_layers():
         cnn.make_augmentation({"shear": 0.1}, (8, 8, 1))
 
 
+def test_translation_shifts_whole_pixels_without_blurring():
+    """Pad-and-crop semantics: every output pixel is an input pixel or zero fill.
+
+    (Keras' default bilinear interpolation would mix neighbours at fractional
+    offsets, blurring every training image.)
+    """
+    aug = cnn.make_augmentation({"translate": 0.125}, (32, 32, 1), seed=0)
+    x = np.random.default_rng(0).permutation(32 * 32).astype(np.float32) + 1.0
+    x = np.broadcast_to(x.reshape(1, 32, 32, 1), (16, 32, 32, 1))
+    y = keras.ops.convert_to_numpy(aug(x, training=True))
+    assert np.isin(y, np.append(x[0].ravel(), 0.0)).all(), "interpolated values appeared"
+    for img in y:  # each image is one whole-pixel shift of the original, at most 4 px
+        rows, cols = np.nonzero(img[..., 0])
+        dy, dx = np.argwhere(x[0, ..., 0] == img[rows[0], cols[0], 0])[0] - (rows[0], cols[0])
+        assert abs(dy) <= 4 and abs(dx) <= 4
+        shifted = np.roll(x[0, ..., 0], (-dy, -dx), axis=(0, 1))
+        np.testing.assert_array_equal(img[rows, cols, 0], shifted[rows, cols])
+
+
 def test_dataset_pipeline_scales_and_batches():
     X = np.full((10, 4, 4, 1), 255, np.uint8)
     ds = cnn.make_dataset(X, np.arange(10), 4, shuffle=True, seed=0)

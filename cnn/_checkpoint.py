@@ -180,8 +180,11 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "parts": {k: p.get_state() for k, p in self.parts.items()},
             "stop_training": bool(getattr(self.model, "stop_training", False)),
         }
+        mask = os.umask(0)
+        os.umask(mask)
         tmp = Path(tempfile.mkdtemp(dir=self.directory, prefix=f".{name}."))
         try:
+            tmp.chmod(0o777 & ~mask)  # mkdtemp's 0700 and mkstemp's 0600: as a plain mkdir
             self.model.save_weights(tmp / _WEIGHTS)
             (tmp / _STATE).write_text(json.dumps(state), encoding="utf-8")
             for f in (tmp / _WEIGHTS, tmp / _STATE):
@@ -195,6 +198,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         fd, ptr = tempfile.mkstemp(dir=self.directory, prefix=".latest.")
+        os.fchmod(fd, 0o666 & ~mask)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(name)
             f.flush()

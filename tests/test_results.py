@@ -119,3 +119,17 @@ def test_report_says_when_a_run_is_incomplete(tmp_path):
     assert "1 of 3 planned cells" in render_report(run.frame(), meta)
     meta["cells"] = meta["cells"][:1]
     assert "incomplete" not in render_report(run.frame(), meta)
+
+
+def test_atomic_write_gives_files_the_umask_mode(tmp_path):
+    """Like open(): not mkstemp's owner-only 0600, so shared result folders stay readable."""
+    import os
+
+    from benchmarks.results import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.csv", "x\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644

@@ -125,8 +125,6 @@ def test_atomic_write_gives_files_the_umask_mode(tmp_path):
     """Like open(): not mkstemp's owner-only 0600, so shared result folders stay readable."""
     import os
 
-    from benchmarks.results import atomic_write_text
-
     old = os.umask(0o022)
     try:
         atomic_write_text(tmp_path / "a.csv", "x\n")

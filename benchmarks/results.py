@@ -104,7 +104,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from others
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 would hide results from others
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
@@ -115,7 +115,8 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         raise
 
 
-def _umask() -> int:
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it: os has no getter)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -21,6 +21,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from benchmarks.results import atomic_write_text, current_umask
+
 __all__ = ["EpochCheckpoint", "training_fingerprint"]
 
 _WEIGHTS = "model.weights.h5"
@@ -180,11 +182,9 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "parts": {k: p.get_state() for k, p in self.parts.items()},
             "stop_training": bool(getattr(self.model, "stop_training", False)),
         }
-        mask = os.umask(0)
-        os.umask(mask)
         tmp = Path(tempfile.mkdtemp(dir=self.directory, prefix=f".{name}."))
         try:
-            tmp.chmod(0o777 & ~mask)  # mkdtemp's 0700 and mkstemp's 0600: as a plain mkdir
+            tmp.chmod(0o777 & ~current_umask())  # mkdtemp's 0700: as a plain mkdir
             self.model.save_weights(tmp / _WEIGHTS)
             (tmp / _STATE).write_text(json.dumps(state), encoding="utf-8")
             for f in (tmp / _WEIGHTS, tmp / _STATE):
@@ -197,13 +197,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        fd, ptr = tempfile.mkstemp(dir=self.directory, prefix=".latest.")
-        os.fchmod(fd, 0o666 & ~mask)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(name)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(ptr, self.directory / _LATEST)
+        atomic_write_text(self.directory / _LATEST, name)
         for old in self.directory.glob("epoch-*"):
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
